@@ -1,0 +1,12 @@
+//! maskgate's masking engine: finds AWS identifiers and secrets and swaps them for stable
+//! pseudonyms, and back, in whole texts, in streams and in Anthropic Messages bodies.
+#![doc(html_root_url = "https://docs.rs/maskgate-core")]
+
+mod catalogue;
+mod error;
+mod pseudonym;
+mod scanner;
+
+pub use catalogue::{Catalogue, Entry, Validate};
+pub use error::{Error, Result};
+pub use scanner::{Finding, Known, Scanner, Source};
