@@ -4,9 +4,13 @@
 
 mod catalogue;
 mod error;
+mod mapping;
 mod pseudonym;
 mod scanner;
+mod unmask;
 
 pub use catalogue::{Catalogue, Entry, Validate};
 pub use error::{Error, Result};
 pub use scanner::{Finding, Known, Scanner, Source};
+pub use mapping::Mapping;
+pub use unmask::{Restored, StreamUnmasker, Unmasker};
