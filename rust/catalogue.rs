@@ -1,6 +1,6 @@
 //! Loading the declarative pattern catalogue: the built-in TOML plus the user's overrides.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
@@ -307,15 +307,6 @@ fn first_line(s: &str) -> String {
     s.lines().filter(|l| l.starts_with("error:")).map(|l| l.trim_start_matches("error: ")).next().unwrap_or(s).to_owned()
 }
 
-/// Counts entries per kind; used by the Python layer to list the catalogue.
-pub(crate) fn count_by_kind(cat: &Catalogue) -> HashMap<String, usize> {
-    let mut m = HashMap::new();
-    for e in cat.entries() {
-        *m.entry(e.kind.clone()).or_default() += 1;
-    }
-    m
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,6 +384,5 @@ group = "private-network"
     fn builtin_loads() {
         let c = Catalogue::builtin().unwrap();
         assert!(!c.entries().is_empty());
-        assert!(count_by_kind(&c).contains_key("ec2"));
     }
 }

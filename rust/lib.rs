@@ -2,8 +2,11 @@
 //! pseudonyms, and back, in whole texts, in streams and in Anthropic Messages bodies.
 #![doc(html_root_url = "https://docs.rs/maskgate-core")]
 
+mod body;
 mod catalogue;
+mod engine;
 mod error;
+mod json;
 mod mapping;
 mod pseudonym;
 mod scanner;
@@ -14,3 +17,4 @@ pub use error::{Error, Result};
 pub use scanner::{Finding, Known, Scanner, Source};
 pub use mapping::Mapping;
 pub use unmask::{Restored, StreamUnmasker, Unmasker};
+pub use engine::{unmask_response, Engine, Hit, Masked, Plan};
