@@ -1,0 +1,103 @@
+"""The mapping-store contract shared by the embedded (SQLite) and Redis backends.
+
+The store only knows ``(kind, n)`` pairs and originals; the Rust engine turns ``(kind, n)`` into the
+pseudonym text. Errors raised from here never carry an original, an index hash or key material in
+their message, because exception text ends up in logs and HTTP error bodies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+DEFAULT_TTL_SECONDS = 7 * 24 * 3600
+"""A namespace's mappings live this long after its last use (7 days)."""
+
+MAX_NAMESPACE_LEN = 256
+MAX_KIND_LEN = 64
+
+
+class StoreError(Exception):
+    """Base class of every error the store raises on purpose. The message is safe to log."""
+
+
+class StoreUnavailable(StoreError):
+    """The backing service cannot be reached right now (down, timeout, locked); retrying later may work."""
+
+
+@runtime_checkable
+class MappingStore(Protocol):
+    """Persistent, shared original <-> ``(kind, n)`` mapping, partitioned by namespace."""
+
+    async def get_or_create(self, namespace: str, items: Sequence[tuple[str, str]]) -> list[tuple[str, int]]:
+        """items: (kind, original). For each, the existing (kind, n) if the original is already mapped
+        in this namespace (whatever kind it was created with), else a new one with n = next counter
+        for that kind in that namespace (starting at 1). Atomic across tasks, processes and replicas:
+        two callers creating the same original at once get the same (kind, n); n is never reused for a
+        different original. ONE round trip / transaction for all items. Refreshes TTL."""
+        ...
+
+    async def lookup(self, namespace: str, refs: Sequence[tuple[str, int]]) -> list[str | None]:
+        """(kind, n) -> original, None if unknown (or expired)."""
+        ...
+
+    async def load(self, namespace: str) -> list[tuple[str, int, str]]:
+        """Every live mapping of the namespace as (kind, n, original); used to warm a process cache."""
+        ...
+
+    async def ping(self) -> bool:
+        """True when the backend answers; never raises, so health checks can call it freely."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections/threads; the store must not be used afterwards."""
+        ...
+
+
+def check_namespace(namespace: str) -> None:
+    """Reject namespaces that would break key layout (NUL separates hash input, braces the Redis tag)."""
+    if not isinstance(namespace, str) or not namespace:
+        raise StoreError("namespace must be a non-empty string")
+    if len(namespace) > MAX_NAMESPACE_LEN:
+        raise StoreError(f"namespace longer than {MAX_NAMESPACE_LEN} characters")
+    if "\x00" in namespace or "{" in namespace or "}" in namespace:
+        raise StoreError("namespace must not contain NUL or braces")
+
+
+def check_kind(kind: str) -> None:
+    """Kinds become part of ``kind:n`` field names and of the AEAD associated data."""
+    if not isinstance(kind, str) or not kind:
+        raise StoreError("kind must be a non-empty string")
+    if len(kind) > MAX_KIND_LEN or ":" in kind or "\x00" in kind:
+        raise StoreError(f"kind must be at most {MAX_KIND_LEN} characters without ':' or NUL")
+
+
+def check_original(original: str) -> None:
+    """Only the type and emptiness are checked; the value itself must never appear in a message."""
+    if not isinstance(original, str) or not original:
+        raise StoreError("original must be a non-empty string")
+
+
+def check_ttl(ttl_seconds: float) -> None:
+    if not ttl_seconds > 0:
+        raise StoreError("ttl_seconds must be positive")
+
+
+def dedupe(items: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[int]]:
+    """Validate items and collapse repeated originals (first kind wins), so each original is created once.
+
+    Returns the unique items and, for every input position, the index into the unique list.
+    """
+    unique: list[tuple[str, str]] = []
+    seen: dict[str, int] = {}
+    where: list[int] = []
+    for kind, original in items:
+        check_kind(kind)
+        check_original(original)
+        pos = seen.get(original)
+        if pos is None:
+            pos = len(unique)
+            seen[original] = pos
+            unique.append((kind, original))
+        where.append(pos)
+    return unique, where
