@@ -482,7 +482,7 @@ def _respond(
     # non-stream: send half the body (none when k == 0), then drop or stall
     headers["content-length"] = str(len(body))
     halves = [body[: len(body) // 2], body[len(body) // 2 :]]
-    limits = {k: min(int(spec[k]), 1) for k in ("drop_after", "stall_after") if k in spec}
+    limits: dict[str, int] = {k: min(int(spec[k]), 1) for k in ("drop_after", "stall_after") if k in spec}
     return StreamingResponse(
         _emit(request, halves, {**spec, **limits}), status, headers=headers, media_type=media_type
     )
