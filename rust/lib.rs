@@ -10,6 +10,7 @@ mod json;
 mod mapping;
 mod pseudonym;
 mod scanner;
+mod sse;
 mod unmask;
 
 pub use catalogue::{Catalogue, Entry, Validate};
@@ -18,3 +19,4 @@ pub use scanner::{Finding, Known, Scanner, Source};
 pub use mapping::Mapping;
 pub use unmask::{Restored, StreamUnmasker, Unmasker};
 pub use engine::{unmask_response, Engine, Hit, Masked, Plan};
+pub use sse::SseRewriter;

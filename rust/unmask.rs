@@ -109,19 +109,24 @@ impl Unmasker {
             *restored.entry(self.sorted[m.pattern().as_usize()].clone()).or_default() += 1;
             done = m.end();
         }
-        let keep = if last { 0 } else { self.possible_prefix_len(&bytes[done..]) };
+        let keep = if last { 0 } else { self.possible_prefix_len(bytes, done, before, json) };
         let upto = bytes.len() - keep;
         out.push_str(&buf[done..upto]);
         upto
     }
 
-    /// The length of the longest suffix of `tail` that is a proper or whole prefix of a pseudonym.
-    fn possible_prefix_len(&self, tail: &[u8]) -> usize {
-        let longest = self.max_len.min(tail.len());
+    /// The length of the longest suffix of `bytes[from..]` that could still become a restorable
+    /// pseudonym: a prefix of one, starting at a token boundary.
+    fn possible_prefix_len(&self, bytes: &[u8], from: usize, before: &[u8], json: bool) -> usize {
+        let longest = self.max_len.min(bytes.len() - from);
         (1..=longest)
             .rev()
             .find(|&k| {
-                let suffix = &tail[tail.len() - k..];
+                let at = bytes.len() - k;
+                let suffix = &bytes[at..];
+                if !boundary_before(bytes, at, before, json) {
+                    return false;
+                }
                 let i = self.sorted.partition_point(|p| p.as_bytes() < suffix);
                 self.sorted.get(i).is_some_and(|p| p.as_bytes().starts_with(suffix))
             })
