@@ -9,6 +9,8 @@ mod error;
 mod json;
 mod mapping;
 mod pseudonym;
+#[cfg(feature = "python")]
+mod python;
 mod scanner;
 mod sse;
 mod unmask;

@@ -1,0 +1,145 @@
+"""The Python face of the masking engine: a thin layer over `maskgate._core`.
+
+Without a store an engine keeps its map in memory and numbers pseudonyms itself. With a
+store (the gateway's), new originals get their numbers from the store in one round trip per
+call, and the process keeps what it learned as a cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from maskgate import _core
+
+if TYPE_CHECKING:
+    from maskgate.store import MappingStore
+
+Finding = _core.Finding
+Masked = _core.Masked
+Unmasker = _core.Unmasker
+
+DEFAULT_NAMESPACE = "default"
+
+
+def read_catalogue(path: str | Path) -> tuple[str, str]:
+    """Reads a user catalogue as `(origin, source)`; a missing file is a catalogue error."""
+    p = Path(path)
+    try:
+        return str(p), p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise _core.CatalogueError(f"{p}: cannot read: {e.strerror}") from None
+
+
+class Engine:
+    """Finds AWS identifiers and secrets and swaps them for stable pseudonyms, and back."""
+
+    def __init__(
+        self,
+        catalogue: str | Path | Iterable[str | Path] | None = None,
+        *,
+        enable: Iterable[str] = (),
+        disable: Iterable[str] = (),
+        store: MappingStore | None = None,
+        namespace: str = DEFAULT_NAMESPACE,
+    ) -> None:
+        paths: list[str | Path]
+        if catalogue is None:
+            paths = []
+        elif isinstance(catalogue, (str, Path)):
+            paths = [catalogue]
+        else:
+            paths = list(catalogue)
+        self.core = _core.Core([read_catalogue(p) for p in paths], list(enable), list(disable))
+        self.store = store
+        self.namespace = namespace
+        self._warm: set[str] = set()
+        self._warm_lock = asyncio.Lock() if store is not None else None
+
+    # -- synchronous API (no store, or a store driven by its own event loop) --------------
+
+    def mask(self, text: str, namespace: str | None = None) -> Masked:
+        """Masks a text; `result.text` is the masked text, `result.findings` what changed."""
+        ns = namespace or self.namespace
+        if self.store is not None:
+            return asyncio.run(self.amask(text, ns))
+        plan = self.core.plan_text(text, ns)
+        self.core.allocate(ns, plan.missing(self.core, ns))
+        return self.core.apply(plan, ns)
+
+    def mask_body(self, body: bytes, namespace: str | None = None) -> Masked:
+        """Masks the strings of an Anthropic Messages request that reach the model."""
+        ns = namespace or self.namespace
+        if self.store is not None:
+            return asyncio.run(self.amask_body(body, ns))
+        plan = self.core.plan_request(body, ns)
+        self.core.allocate(ns, plan.missing(self.core, ns))
+        return self.core.apply(plan, ns)
+
+    def unmask(self, text: str, namespace: str | None = None) -> str:
+        """Restores every pseudonym of the namespace this process knows, as whole tokens."""
+        ns = namespace or self.namespace
+        if self.store is not None:
+            return asyncio.run(self.aunmask(text, ns))
+        return self.core.unmasker(ns).unmask(text)
+
+    def scan(self, text: str, namespace: str | None = None) -> list[Finding]:
+        """Findings only; nothing is replaced and nothing is allocated."""
+        return self.core.scan(text, namespace or self.namespace)
+
+    # -- asynchronous API (the gateway) ---------------------------------------------------
+
+    async def warm(self, namespace: str) -> None:
+        """Loads a namespace's mappings from the store once per process."""
+        if self.store is None or namespace in self._warm:
+            return
+        assert self._warm_lock is not None
+        async with self._warm_lock:
+            if namespace in self._warm:
+                return
+            entries = await self.store.load(namespace)
+            self.core.learn(namespace, [(k, n, o) for k, n, o in entries])
+            self._warm.add(namespace)
+
+    async def _allocate(self, plan: _core.Plan, namespace: str) -> None:
+        missing = plan.missing(self.core, namespace)
+        if not missing:
+            return
+        if self.store is None:
+            self.core.allocate(namespace, missing)
+            return
+        numbers = await self.store.get_or_create(namespace, missing)
+        self.core.learn(
+            namespace, [(kind, n, original) for (kind, n), (_, original) in zip(numbers, missing, strict=True)]
+        )
+
+    async def amask(self, text: str, namespace: str | None = None) -> Masked:
+        ns = namespace or self.namespace
+        await self.warm(ns)
+        plan = self.core.plan_text(text, ns)
+        await self._allocate(plan, ns)
+        return self.core.apply(plan, ns)
+
+    async def amask_body(self, body: bytes, namespace: str | None = None) -> Masked:
+        ns = namespace or self.namespace
+        await self.warm(ns)
+        plan = await _maybe_thread(self.core.plan_request, body, ns, size=len(body))
+        await self._allocate(plan, ns)
+        return await _maybe_thread(self.core.apply, plan, ns, size=len(body))
+
+    async def aunmask(self, text: str, namespace: str | None = None) -> str:
+        ns = namespace or self.namespace
+        await self.warm(ns)
+        return self.core.unmasker(ns).unmask(text)
+
+
+# Below this size a thread hop costs more than the scan it would move off the event loop.
+_THREAD_THRESHOLD = 256 * 1024
+
+
+async def _maybe_thread(fn, *args, size: int):  # type: ignore[no-untyped-def]
+    if size < _THREAD_THRESHOLD:
+        return fn(*args)
+    return await asyncio.to_thread(fn, *args)

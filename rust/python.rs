@@ -1,0 +1,404 @@
+//! The Python module `maskgate._core`: a thin layer over the engine.
+//!
+//! Every entry point releases the GIL while it works and turns panics into
+//! `MaskgateError`, so nothing unwinds across the FFI boundary.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::{pseudonym, Catalogue, Engine, Error, Hit, Masked, Plan, SseRewriter, StreamUnmasker, Unmasker};
+
+create_exception!(_core, MaskgateError, PyException, "Base class of the engine's errors.");
+create_exception!(_core, CatalogueError, MaskgateError, "A catalogue file or entry is invalid.");
+create_exception!(_core, BodyError, MaskgateError, "A body is not valid JSON, or not a Messages request.");
+
+fn to_py(e: Error) -> PyErr {
+    match e {
+        Error::Catalogue { .. } => CatalogueError::new_err(e.to_string()),
+        Error::Body { .. } => BodyError::new_err(e.to_string()),
+    }
+}
+
+/// Runs `f` without the GIL, converting panics and engine errors.
+fn guarded<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
+    match py.detach(|| catch_unwind(AssertUnwindSafe(f))) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(to_py(e)),
+        Err(_) => Err(MaskgateError::new_err("internal error in the masking engine")),
+    }
+}
+
+/// One identifier found (and, after masking, replaced).
+#[pyclass(frozen, get_all, module = "maskgate._core")]
+#[derive(Clone)]
+struct Finding {
+    kind: String,
+    start: usize,
+    end: usize,
+    original: String,
+    pseudonym: Option<String>,
+}
+
+#[pymethods]
+impl Finding {
+    fn __repr__(&self) -> String {
+        // Never the original: reprs end up in logs.
+        let p = self.pseudonym.as_deref().map_or_else(|| "None".to_owned(), |p| format!("'{p}'"));
+        format!("Finding(kind='{}', start={}, end={}, pseudonym={p})", self.kind, self.start, self.end)
+    }
+}
+
+/// Converts ascending byte offsets of `text` to character offsets.
+struct CharOffsets<'a> {
+    text: &'a str,
+    byte: usize,
+    chars: usize,
+}
+
+impl CharOffsets<'_> {
+    fn at(&mut self, byte: usize) -> usize {
+        if byte < self.byte {
+            self.byte = 0;
+            self.chars = 0;
+        }
+        self.chars += self.text[self.byte..byte].chars().count();
+        self.byte = byte;
+        self.chars
+    }
+}
+
+fn findings(hits: impl Iterator<Item = (Hit, Option<Arc<str>>)>, text: Option<&str>) -> Vec<Finding> {
+    let mut offsets = text.map(|t| CharOffsets { text: t, byte: 0, chars: 0 });
+    hits.map(|(h, p)| {
+        let (start, end) = match &mut offsets {
+            Some(o) => (o.at(h.start), o.at(h.end)),
+            None => (h.start, h.end),
+        };
+        Finding { kind: h.kind.to_string(), start, end, original: h.original.to_string(), pseudonym: p.map(|p| p.to_string()) }
+    })
+    .collect()
+}
+
+enum Input {
+    Text(String),
+    Body(Vec<u8>),
+}
+
+/// What to mask in one input; pass it to `Core.apply` once its originals are mapped.
+#[pyclass(frozen, name = "Plan", module = "maskgate._core")]
+struct PlanObj {
+    input: Input,
+    plan: Plan,
+}
+
+#[pymethods]
+impl PlanObj {
+    /// Distinct `(kind, original)` pairs of this plan with no pseudonym yet.
+    fn missing(&self, core: &CoreObj, namespace: &str) -> Vec<(String, String)> {
+        self.plan.missing(&core.engine, namespace).into_iter().map(|(k, o)| (k.to_string(), o.to_string())).collect()
+    }
+
+    fn __len__(&self) -> usize {
+        self.plan.hits.len()
+    }
+}
+
+/// The result of masking.
+#[pyclass(frozen, name = "Masked", module = "maskgate._core")]
+struct MaskedObj {
+    output: Vec<u8>,
+    is_text: bool,
+    masked: Masked,
+    findings: Vec<Finding>,
+}
+
+#[pymethods]
+impl MaskedObj {
+    /// The masked text (text inputs) or body decoded as UTF-8.
+    #[getter]
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.output).into_owned()
+    }
+
+    /// The masked bytes.
+    #[getter]
+    fn output<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.output)
+    }
+
+    #[getter]
+    fn findings(&self) -> Vec<Finding> {
+        self.findings.clone()
+    }
+
+    #[getter]
+    fn is_text(&self) -> bool {
+        self.is_text
+    }
+
+    /// Counts of identifiers by kind.
+    fn counts(&self) -> HashMap<String, usize> {
+        let mut m = HashMap::new();
+        for (h, _) in &self.masked.replaced {
+            *m.entry(h.kind.to_string()).or_default() += 1;
+        }
+        m
+    }
+
+    /// An unmasker for the pseudonyms this masking issued.
+    fn unmasker(&self) -> UnmaskerObj {
+        UnmaskerObj { inner: Arc::new(self.masked.unmasker()) }
+    }
+}
+
+/// The compiled catalogue and this process's map.
+#[pyclass(frozen, name = "Core", module = "maskgate._core")]
+struct CoreObj {
+    engine: Engine,
+    catalogue: Catalogue,
+}
+
+fn entry_dict(e: &crate::Entry) -> HashMap<&'static str, Py<PyAny>> {
+    Python::attach(|py| {
+        let mut d: HashMap<&'static str, Py<PyAny>> = HashMap::new();
+        let v = &e.validate;
+        d.insert("name", e.name.clone().into_pyobject(py).unwrap().into_any().unbind());
+        d.insert("kind", e.kind.clone().into_pyobject(py).unwrap().into_any().unbind());
+        d.insert("regex", e.regex.clone().into_pyobject(py).unwrap().into_any().unbind());
+        d.insert("priority", e.priority.into_pyobject(py).unwrap().into_any().unbind());
+        d.insert("description", e.description.clone().into_pyobject(py).unwrap().into_any().unbind());
+        d.insert("group", e.group.clone().into_pyobject(py).unwrap().into_any().unbind());
+        d.insert("enabled", pyo3::types::PyBool::new(py, e.enabled).to_owned().into_any().unbind());
+        d.insert("origin", e.origin.clone().into_pyobject(py).unwrap().into_any().unbind());
+        d.insert("context", v.context.clone().into_pyobject(py).unwrap().into_any().unbind());
+        d.insert("window", v.window().into_pyobject(py).unwrap().into_any().unbind());
+        d.insert("min_entropy", v.min_entropy.into_pyobject(py).unwrap().into_any().unbind());
+        d.insert("reject", v.reject.clone().into_pyobject(py).unwrap().into_any().unbind());
+        d.insert("positive", e.positive.clone().into_pyobject(py).unwrap().into_any().unbind());
+        d.insert("negative", e.negative.clone().into_pyobject(py).unwrap().into_any().unbind());
+        d
+    })
+}
+
+#[pymethods]
+impl CoreObj {
+    #[new]
+    #[pyo3(signature = (catalogues = Vec::new(), enable = Vec::new(), disable = Vec::new()))]
+    fn new(py: Python<'_>, catalogues: Vec<(String, String)>, enable: Vec<String>, disable: Vec<String>) -> PyResult<Self> {
+        guarded(py, move || {
+            let mut catalogue = Catalogue::builtin()?;
+            for (origin, source) in &catalogues {
+                catalogue.merge_str(source, origin, false)?;
+            }
+            for name in &enable {
+                catalogue.set_enabled(name, true, "<settings>")?;
+            }
+            for name in &disable {
+                catalogue.set_enabled(name, false, "<settings>")?;
+            }
+            Ok(CoreObj { engine: Engine::new(&catalogue)?, catalogue })
+        })
+    }
+
+    /// Every entry, enabled or not, as dicts.
+    fn catalogue(&self) -> Vec<HashMap<&'static str, Py<PyAny>>> {
+        self.catalogue.entries().iter().map(entry_dict).collect()
+    }
+
+    /// A core holding only entry `name` (enabled): for checking one entry's examples.
+    fn only(&self, py: Python<'_>, name: &str) -> PyResult<Self> {
+        let cat = self.catalogue.only(name).ok_or_else(|| MaskgateError::new_err(format!("no pattern named {name:?}")))?;
+        guarded(py, move || Ok(CoreObj { engine: Engine::new(&cat)?, catalogue: cat }))
+    }
+
+    /// Findings in a text, nothing replaced (known originals of `namespace` included).
+    #[pyo3(signature = (text, namespace = "default"))]
+    fn scan(&self, py: Python<'_>, text: &str, namespace: &str) -> PyResult<Vec<Finding>> {
+        let plan = guarded(py, || Ok(self.engine.plan_text(text, namespace)))?;
+        Ok(findings(plan.hits.into_iter().map(|h| (h, None)), Some(text)))
+    }
+
+    fn plan_text(&self, py: Python<'_>, text: String, namespace: &str) -> PyResult<PlanObj> {
+        let plan = guarded(py, || Ok(self.engine.plan_text(&text, namespace)))?;
+        Ok(PlanObj { input: Input::Text(text), plan })
+    }
+
+    fn plan_request(&self, py: Python<'_>, body: Vec<u8>, namespace: &str) -> PyResult<PlanObj> {
+        let plan = guarded(py, || self.engine.plan_request(&body, namespace))?;
+        Ok(PlanObj { input: Input::Body(body), plan })
+    }
+
+    /// Records mappings decided by the store: `(kind, n, original)`.
+    fn learn(&self, namespace: &str, entries: Vec<(String, u64, String)>) {
+        for (kind, n, original) in entries {
+            self.engine.mapping().learn(namespace, &kind, n, &original);
+        }
+    }
+
+    /// Maps originals with this process's own counters (no store).
+    fn allocate(&self, namespace: &str, missing: Vec<(String, String)>) {
+        for (kind, original) in missing {
+            self.engine.mapping().allocate(namespace, &kind, &original);
+        }
+    }
+
+    /// Replaces a plan's identifiers; raises if one is not mapped yet.
+    fn apply(&self, py: Python<'_>, plan: &PlanObj, namespace: &str) -> PyResult<MaskedObj> {
+        let (bytes, text): (&[u8], Option<&str>) = match &plan.input {
+            Input::Text(t) => (t.as_bytes(), Some(t.as_str())),
+            Input::Body(b) => (b.as_slice(), None),
+        };
+        let masked = guarded(py, || self.engine.apply(bytes, &plan.plan, namespace))?;
+        let found = findings(masked.replaced.iter().map(|(h, p)| (h.clone(), Some(p.clone()))), text);
+        Ok(MaskedObj { output: masked.output.clone(), is_text: text.is_some(), masked, findings: found })
+    }
+
+    /// An unmasker for a namespace: all its pseudonyms known here, or only `pseudonyms`.
+    #[pyo3(signature = (namespace, pseudonyms = None))]
+    fn unmasker(&self, namespace: &str, pseudonyms: Option<Vec<String>>) -> UnmaskerObj {
+        UnmaskerObj { inner: Arc::new(self.engine.unmasker(namespace, pseudonyms.as_deref())) }
+    }
+
+    /// The original behind a pseudonym, if this process knows it.
+    fn original(&self, namespace: &str, pseudonym: &str) -> Option<String> {
+        self.engine.mapping().original(namespace, pseudonym).map(|o| o.to_string())
+    }
+
+    /// How many mappings this process holds for a namespace.
+    fn known_count(&self, namespace: &str) -> usize {
+        self.engine.mapping().len(namespace)
+    }
+
+    /// Drops a namespace from this process's cache.
+    fn forget(&self, namespace: &str) {
+        self.engine.mapping().forget(namespace);
+    }
+
+    fn is_pseudonym(&self, s: &str) -> bool {
+        self.engine.scanner().is_pseudonym(s)
+    }
+}
+
+/// Restores a fixed set of pseudonyms.
+#[pyclass(frozen, name = "Unmasker", module = "maskgate._core")]
+struct UnmaskerObj {
+    inner: Arc<Unmasker>,
+}
+
+#[pymethods]
+impl UnmaskerObj {
+    fn unmask(&self, py: Python<'_>, text: &str) -> PyResult<String> {
+        guarded(py, || Ok(self.inner.unmask(text)))
+    }
+
+    fn unmask_json(&self, py: Python<'_>, raw: &str) -> PyResult<String> {
+        guarded(py, || Ok(self.inner.unmask_json(raw)))
+    }
+
+    /// Restores text blocks and tool inputs of a non-streamed Messages response.
+    fn unmask_response<'py>(&self, py: Python<'py>, body: &[u8]) -> PyResult<(Bound<'py, PyBytes>, HashMap<String, usize>)> {
+        let (out, restored) = guarded(py, || crate::unmask_response(body, &self.inner))?;
+        Ok((PyBytes::new(py, &out), by_kind(&restored)))
+    }
+
+    fn stream(&self, json: bool) -> StreamObj {
+        StreamObj { inner: Mutex::new(StreamUnmasker::new(self.inner.clone(), json)) }
+    }
+
+    fn sse(&self) -> SseObj {
+        SseObj { inner: Mutex::new(SseRewriter::new(self.inner.clone())) }
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+}
+
+fn by_kind(restored: &crate::Restored) -> HashMap<String, usize> {
+    let mut m = HashMap::new();
+    for (p, n) in restored {
+        let kind = pseudonym::parse(p).map_or("unknown", |(k, _)| k);
+        *m.entry(kind.to_owned()).or_default() += n;
+    }
+    m
+}
+
+/// A streaming unmasker over chunks of one text.
+#[pyclass(frozen, name = "StreamUnmasker", module = "maskgate._core")]
+struct StreamObj {
+    inner: Mutex<StreamUnmasker>,
+}
+
+#[pymethods]
+impl StreamObj {
+    fn push(&self, py: Python<'_>, chunk: &str) -> PyResult<String> {
+        guarded(py, || Ok(self.inner.lock().unwrap().push(chunk)))
+    }
+
+    fn finish(&self, py: Python<'_>) -> PyResult<String> {
+        guarded(py, || Ok(self.inner.lock().unwrap().finish()))
+    }
+}
+
+/// Rewrites a streamed Messages response.
+#[pyclass(frozen, name = "SseRewriter", module = "maskgate._core")]
+struct SseObj {
+    inner: Mutex<SseRewriter>,
+}
+
+#[pymethods]
+impl SseObj {
+    fn feed<'py>(&self, py: Python<'py>, chunk: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let out = guarded(py, || Ok(self.inner.lock().unwrap().feed(chunk)))?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let out = guarded(py, || Ok(self.inner.lock().unwrap().finish()))?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// Identifiers restored so far, by kind.
+    fn restored(&self) -> HashMap<String, usize> {
+        by_kind(self.inner.lock().unwrap().restored())
+    }
+}
+
+/// `kind-code` for the n-th pseudonym of a kind.
+#[pyfunction]
+fn format_pseudonym(kind: &str, n: u64) -> PyResult<String> {
+    if n == 0 || !pseudonym::is_valid_kind(kind) {
+        return Err(MaskgateError::new_err("invalid kind or number"));
+    }
+    Ok(pseudonym::format(kind, n))
+}
+
+/// `(kind, n)` of a well-formed pseudonym, else None.
+#[pyfunction]
+fn parse_pseudonym(s: &str) -> Option<(String, u64)> {
+    pseudonym::parse(s).map(|(k, n)| (k.to_owned(), n))
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<CoreObj>()?;
+    m.add_class::<PlanObj>()?;
+    m.add_class::<MaskedObj>()?;
+    m.add_class::<Finding>()?;
+    m.add_class::<UnmaskerObj>()?;
+    m.add_class::<StreamObj>()?;
+    m.add_class::<SseObj>()?;
+    m.add_function(wrap_pyfunction!(format_pseudonym, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_pseudonym, m)?)?;
+    m.add("MaskgateError", m.py().get_type::<MaskgateError>())?;
+    m.add("CatalogueError", m.py().get_type::<CatalogueError>())?;
+    m.add("BodyError", m.py().get_type::<BodyError>())?;
+    m.add("BUILTIN_CATALOGUE", crate::catalogue::BUILTIN)?;
+    Ok(())
+}
