@@ -25,6 +25,8 @@ timeouts become StoreUnavailable; the connection pool reconnects by itself when 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import inspect
 import logging
 import random
 from collections import OrderedDict
@@ -186,8 +188,6 @@ class _Script:
     """EVALSHA with EVAL fallback; EVAL also caches the script on whichever node ran it."""
 
     def __init__(self, source: str) -> None:
-        import hashlib
-
         self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()
 
@@ -281,6 +281,8 @@ class RedisStore:
     async def _call(self, aw: Awaitable[T]) -> T:
         """Await a Redis operation, turning transport failures into StoreUnavailable (message-safe)."""
         if self._closed:
+            if inspect.iscoroutine(aw):
+                aw.close()  # never started; avoids a "never awaited" warning
             raise StoreError("store is closed")
         try:
             return await asyncio.wait_for(aw, self._op_timeout)
