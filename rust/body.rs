@@ -1,6 +1,6 @@
 //! Which strings of an Anthropic Messages body reach the model, and so get masked or restored.
 //!
-//! Request side: system text, message text, tool_result content, tool_use inputs (keys and
+//! Request side: system text, message text, `tool_result` content, `tool_use` inputs (keys and
 //! values), document text, tool descriptions. Left alone: `thinking`, `redacted_thinking`,
 //! signatures, base64 and URL sources, ids, `cache_control`, `model`, every other top-level
 //! field, and the first system block when it is Claude Code's attribution line.
@@ -17,12 +17,27 @@ pub(crate) struct Target {
 const ATTRIBUTION: &[u8] = b"x-anthropic-billing-header";
 
 /// Keys whose values are never prompt text, in blocks of unknown types.
-const NOT_TEXT: &[&str] =
-    &["type", "id", "tool_use_id", "signature", "media_type", "name", "role", "cache_control", "source", "url"];
+const NOT_TEXT: &[&str] = &[
+    "type",
+    "id",
+    "tool_use_id",
+    "signature",
+    "media_type",
+    "name",
+    "role",
+    "cache_control",
+    "source",
+    "url",
+];
 
 pub(crate) fn request_targets(raw: &[u8], root: &Node) -> Vec<Target> {
-    let mut w = Walk { raw, out: Vec::new() };
-    let Node::Object(members) = root else { return w.out };
+    let mut w = Walk {
+        raw,
+        out: Vec::new(),
+    };
+    let Node::Object(members) = root else {
+        return w.out;
+    };
     for (key, value) in members {
         if key.raw_eq(raw, "system") {
             w.system(value);
@@ -45,7 +60,10 @@ pub(crate) fn request_targets(raw: &[u8], root: &Node) -> Vec<Target> {
 }
 
 pub(crate) fn response_targets(raw: &[u8], root: &Node) -> Vec<Target> {
-    let mut w = Walk { raw, out: Vec::new() };
+    let mut w = Walk {
+        raw,
+        out: Vec::new(),
+    };
     if let Some(content) = root.get(raw, "content") {
         for block in array(content) {
             match block.str_member(raw, "type") {
@@ -163,7 +181,9 @@ impl Walk<'_> {
                     match v {
                         Node::String(s) => self.push(*s, Some(*k)),
                         Node::Array(items) if k.raw_eq(self.raw, "content") => {
-                            items.iter().for_each(|b| self.block(b));
+                            for b in items {
+                                self.block(b);
+                            }
                         }
                         other => self.generic(other),
                     }

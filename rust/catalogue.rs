@@ -112,27 +112,38 @@ pub struct Catalogue {
 impl Catalogue {
     /// The built-in catalogue.
     pub fn builtin() -> Result<Self> {
-        let mut cat = Catalogue { entries: Vec::new() };
+        let mut cat = Catalogue {
+            entries: Vec::new(),
+        };
         cat.merge_str(BUILTIN, BUILTIN_ORIGIN, true)?;
         Ok(cat)
     }
 
     /// Applies a user file's additions, overrides, `enable` and `disable` lists.
     pub fn merge_str(&mut self, source: &str, origin: &str, builtin: bool) -> Result<()> {
-        let doc: FileDoc = toml::from_str(source).map_err(|e| Error::catalogue(origin, None, e.message()))?;
+        let doc: FileDoc =
+            toml::from_str(source).map_err(|e| Error::catalogue(origin, None, e.message()))?;
         if let Some(v) = doc.version {
             if v != 1 {
-                return Err(Error::catalogue(origin, None, format!("unsupported version {v} (expected 1)")));
+                return Err(Error::catalogue(
+                    origin,
+                    None,
+                    format!("unsupported version {v} (expected 1)"),
+                ));
             }
         }
         let mut seen = BTreeSet::new();
         for raw in doc.pattern {
             if !seen.insert(raw.name.clone()) {
-                return Err(Error::catalogue(origin, Some(&raw.name), "defined twice in this file"));
+                return Err(Error::catalogue(
+                    origin,
+                    Some(&raw.name),
+                    "defined twice in this file",
+                ));
             }
             let existing = self.entries.iter().position(|e| e.name == raw.name);
             let entry = match existing {
-                Some(i) if !builtin => merge_into(self.entries[i].clone(), raw, origin),
+                Some(i) if !builtin => Ok(merge_into(self.entries[i].clone(), raw, origin)),
                 Some(_) => return Err(Error::catalogue(origin, Some(&raw.name), "defined twice")),
                 None => new_entry(raw, origin),
             }?;
@@ -163,7 +174,11 @@ impl Catalogue {
         if hit {
             Ok(())
         } else {
-            Err(Error::catalogue(origin, None, format!("no pattern or group named \"{name}\"")))
+            Err(Error::catalogue(
+                origin,
+                None,
+                format!("no pattern or group named \"{name}\""),
+            ))
         }
     }
 
@@ -196,7 +211,8 @@ fn examples(raw: Option<Vec<Example>>) -> Vec<(String, String)> {
 }
 
 fn new_entry(raw: RawEntry, origin: &str) -> Result<Entry> {
-    let missing = |field: &str| Error::catalogue(origin, Some(&raw.name), format!("missing field `{field}`"));
+    let missing =
+        |field: &str| Error::catalogue(origin, Some(&raw.name), format!("missing field `{field}`"));
     Ok(Entry {
         kind: raw.kind.clone().ok_or_else(|| missing("kind"))?,
         regex: raw.regex.clone().ok_or_else(|| missing("regex"))?,
@@ -212,7 +228,7 @@ fn new_entry(raw: RawEntry, origin: &str) -> Result<Entry> {
     })
 }
 
-fn merge_into(mut e: Entry, raw: RawEntry, origin: &str) -> Result<Entry> {
+fn merge_into(mut e: Entry, raw: RawEntry, origin: &str) -> Entry {
     let regex_changed = raw.regex.is_some();
     if let Some(v) = raw.kind {
         e.kind = v;
@@ -246,25 +262,38 @@ fn merge_into(mut e: Entry, raw: RawEntry, origin: &str) -> Result<Entry> {
         None if regex_changed => e.negative.clear(),
         None => {}
     }
-    e.origin = origin.to_owned();
-    Ok(e)
+    origin.clone_into(&mut e.origin);
+    e
 }
 
 /// Parses a catalogue regex the way the scanner compiles it.
 pub(crate) fn syntax_config() -> regex_automata::util::syntax::Config {
-    regex_automata::util::syntax::Config::new().unicode(false).utf8(false)
+    regex_automata::util::syntax::Config::new()
+        .unicode(false)
+        .utf8(false)
 }
 
 fn check_entry(e: &Entry) -> Result<()> {
     let err = |msg: String| Error::catalogue(&e.origin, Some(&e.name), msg);
-    if e.name.is_empty() || !e.name.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') {
+    if e.name.is_empty()
+        || !e
+            .name
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+    {
         return Err(err("name must match [a-z0-9-]+".into()));
     }
     if !pseudonym::is_valid_kind(&e.kind) {
-        return Err(err(format!("kind \"{}\" must match [a-z][a-z0-9]*(-[a-z][a-z0-9]*)*", e.kind)));
+        return Err(err(format!(
+            "kind \"{}\" must match [a-z][a-z0-9]*(-[a-z][a-z0-9]*)*",
+            e.kind
+        )));
     }
     if e.priority > MAX_PRIORITY {
-        return Err(err(format!("priority {} is over {MAX_PRIORITY}", e.priority)));
+        return Err(err(format!(
+            "priority {} is over {MAX_PRIORITY}",
+            e.priority
+        )));
     }
     let hir = regex_syntax::ParserBuilder::new()
         .unicode(false)
@@ -291,7 +320,11 @@ fn check_entry(e: &Entry) -> Result<()> {
     if e.validate.window.is_some() && e.validate.context.is_empty() {
         return Err(err("validate.window without validate.context".into()));
     }
-    if e.validate.context.iter().any(|w| w.is_empty() || !w.is_ascii()) {
+    if e.validate
+        .context
+        .iter()
+        .any(|w| w.is_empty() || !w.is_ascii())
+    {
         return Err(err("validate.context words must be non-empty ASCII".into()));
     }
     if let Some(h) = e.validate.min_entropy {
@@ -304,7 +337,12 @@ fn check_entry(e: &Entry) -> Result<()> {
 
 fn first_line(s: &str) -> String {
     // regex-syntax errors draw the pattern with carets over several lines; keep the gist.
-    s.lines().filter(|l| l.starts_with("error:")).map(|l| l.trim_start_matches("error: ")).next().unwrap_or(s).to_owned()
+    s.lines()
+        .filter(|l| l.starts_with("error:"))
+        .map(|l| l.trim_start_matches("error: "))
+        .next()
+        .unwrap_or(s)
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -351,8 +389,15 @@ group = "private-network"
         )
         .unwrap();
         let e = &c.entries()[0];
-        assert_eq!((e.priority, e.enabled, e.origin.as_str()), (70, false, "my.toml"));
-        assert_eq!(e.positive.len(), 1, "examples kept when the regex is unchanged");
+        assert_eq!(
+            (e.priority, e.enabled, e.origin.as_str()),
+            (70, false, "my.toml")
+        );
+        assert_eq!(
+            e.positive.len(),
+            1,
+            "examples kept when the regex is unchanged"
+        );
         assert!(c.entries()[1].enabled);
         assert_eq!(c.entries()[2].kind, "corp");
     }
@@ -360,12 +405,30 @@ group = "private-network"
     #[test]
     fn bad_entries_name_file_entry_and_problem() {
         let rows: &[(&str, &str)] = &[
-            ("[[pattern]]\nname='x'\nkind='x'\nregex='(a'\npriority=1", "my.toml: pattern \"x\": regex:"),
-            ("[[pattern]]\nname='x'\nkind='X'\nregex='a'\npriority=1", "my.toml: pattern \"x\": kind \"X\""),
-            ("[[pattern]]\nname='x'\nkind='x'\nregex='a*'\npriority=1", "empty string"),
-            ("[[pattern]]\nname='x'\nkind='x'\npriority=1", "missing field `regex`"),
-            ("[[pattern]]\nname='x'\nkind='x'\nregex='a'\npriority=1\ncolour='red'", "my.toml: unknown field"),
-            ("[[pattern]]\nname='x'\nkind='x'\nregex='a'\npriority=5000", "priority 5000"),
+            (
+                "[[pattern]]\nname='x'\nkind='x'\nregex='(a'\npriority=1",
+                "my.toml: pattern \"x\": regex:",
+            ),
+            (
+                "[[pattern]]\nname='x'\nkind='X'\nregex='a'\npriority=1",
+                "my.toml: pattern \"x\": kind \"X\"",
+            ),
+            (
+                "[[pattern]]\nname='x'\nkind='x'\nregex='a*'\npriority=1",
+                "empty string",
+            ),
+            (
+                "[[pattern]]\nname='x'\nkind='x'\npriority=1",
+                "missing field `regex`",
+            ),
+            (
+                "[[pattern]]\nname='x'\nkind='x'\nregex='a'\npriority=1\ncolour='red'",
+                "my.toml: unknown field",
+            ),
+            (
+                "[[pattern]]\nname='x'\nkind='x'\nregex='a'\npriority=5000",
+                "priority 5000",
+            ),
             ("disable=['nope']", "no pattern or group named \"nope\""),
             ("version=2", "unsupported version 2"),
             (

@@ -60,7 +60,12 @@ pub struct Masked {
 impl Masked {
     /// An unmasker for exactly the pseudonyms this masking issued: the ones "in play".
     pub fn unmasker(&self) -> Unmasker {
-        Unmasker::new(self.replaced.iter().map(|(h, p)| (p.clone(), h.original.clone())).collect())
+        Unmasker::new(
+            self.replaced
+                .iter()
+                .map(|(h, p)| (p.clone(), h.original.clone()))
+                .collect(),
+        )
     }
 }
 
@@ -85,7 +90,10 @@ pub struct Engine {
 impl Engine {
     /// Compiles a catalogue.
     pub fn new(catalogue: &crate::Catalogue) -> Result<Self> {
-        Ok(Engine { scanner: Scanner::new(catalogue)?, mapping: Mapping::default() })
+        Ok(Engine {
+            scanner: Scanner::new(catalogue)?,
+            mapping: Mapping::default(),
+        })
     }
 
     /// The compiled catalogue.
@@ -137,7 +145,10 @@ impl Engine {
             let decoded = json::decode(body, t.s);
             let key = t.key.map(|k| json::decode(body, k));
             let before = key.as_ref().map_or(&b""[..], |k| k.text.as_bytes());
-            for f in self.scanner.scan_with_context(&decoded.text, before, known.as_deref()) {
+            for f in self
+                .scanner
+                .scan_with_context(&decoded.text, before, known.as_deref())
+            {
                 hits.push(Hit {
                     start: decoded.raw_offset(f.start),
                     end: decoded.raw_offset(f.end),
@@ -157,7 +168,9 @@ impl Engine {
         let mut done = 0;
         for hit in &plan.hits {
             let Some(p) = self.mapping.pseudonym(ns, &hit.original) else {
-                return Err(Error::body("an identifier has no pseudonym yet; nothing was masked"));
+                return Err(Error::body(
+                    "an identifier has no pseudonym yet; nothing was masked",
+                ));
             };
             output.extend_from_slice(&input[done..hit.start]);
             output.extend_from_slice(p.as_bytes());
@@ -175,7 +188,10 @@ impl Engine {
             None => self.mapping.pseudonyms(ns),
         };
         Unmasker::new(
-            pseudonyms.into_iter().filter_map(|p| self.mapping.original(ns, &p).map(|o| (p, o))).collect(),
+            pseudonyms
+                .into_iter()
+                .filter_map(|p| self.mapping.original(ns, &p).map(|o| (p, o)))
+                .collect(),
         )
     }
 }

@@ -31,17 +31,27 @@ impl Error {
     }
 
     pub(crate) fn body(message: impl Into<String>) -> Self {
-        Error::Body { message: message.into() }
+        Error::Body {
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Catalogue { origin, entry: Some(entry), message } => {
+            Error::Catalogue {
+                origin,
+                entry: Some(entry),
+                message,
+            } => {
                 write!(f, "{origin}: pattern \"{entry}\": {message}")
             }
-            Error::Catalogue { origin, entry: None, message } => write!(f, "{origin}: {message}"),
+            Error::Catalogue {
+                origin,
+                entry: None,
+                message,
+            } => write!(f, "{origin}: {message}"),
             Error::Body { message } => f.write_str(message),
         }
     }

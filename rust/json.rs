@@ -1,6 +1,6 @@
 //! A small JSON reader that keeps byte positions, so bodies can be rewritten in place.
 //!
-//! serde_json and friends give values, not where they were. Masking must leave every byte
+//! `serde_json` and friends give values, not where they were. Masking must leave every byte
 //! outside the rewritten identifiers as it was (signatures and prompt caching depend on it),
 //! so we parse into a tree of spans and splice only the identifiers.
 
@@ -28,7 +28,10 @@ pub(crate) enum Node {
 impl Node {
     pub(crate) fn get<'a>(&'a self, raw: &[u8], key: &str) -> Option<&'a Node> {
         match self {
-            Node::Object(members) => members.iter().find(|(k, _)| k.raw_eq(raw, key)).map(|(_, v)| v),
+            Node::Object(members) => members
+                .iter()
+                .find(|(k, _)| k.raw_eq(raw, key))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -65,12 +68,16 @@ impl Decoded<'_> {
     }
 }
 
-pub(crate) fn decode<'a>(raw: &'a [u8], s: Str) -> Decoded<'a> {
+pub(crate) fn decode(raw: &[u8], s: Str) -> Decoded<'_> {
     let content = &raw[s.start..s.end];
     if !s.escaped {
         // The whole body was checked to be UTF-8, and string bounds are ASCII quotes.
         let text = std::str::from_utf8(content).expect("checked UTF-8");
-        return Decoded { text: text.into(), raw_start: s.start, raw_of: None };
+        return Decoded {
+            text: text.into(),
+            raw_start: s.start,
+            raw_of: None,
+        };
     }
     let mut text = String::with_capacity(content.len());
     let mut map: Vec<u32> = Vec::with_capacity(content.len() + 1);
@@ -78,7 +85,10 @@ pub(crate) fn decode<'a>(raw: &'a [u8], s: Str) -> Decoded<'a> {
     while i < content.len() {
         let at = (s.start + i) as u32;
         if content[i] != b'\\' {
-            let run = content[i..].iter().position(|&b| b == b'\\').unwrap_or(content.len() - i);
+            let run = content[i..]
+                .iter()
+                .position(|&b| b == b'\\')
+                .unwrap_or(content.len() - i);
             text.push_str(std::str::from_utf8(&content[i..i + run]).expect("checked UTF-8"));
             map.extend((0..run as u32).map(|k| at + k));
             i += run;
@@ -92,7 +102,8 @@ pub(crate) fn decode<'a>(raw: &'a [u8], s: Str) -> Decoded<'a> {
             b'f' => ('\u{c}', 2),
             b'u' => {
                 let hi = hex4(&content[i + 2..i + 6]);
-                let lo = (content.get(i + 6..i + 8) == Some(b"\\u")).then(|| hex4(&content[i + 8..i + 12]));
+                let lo = (content.get(i + 6..i + 8) == Some(b"\\u"))
+                    .then(|| hex4(&content[i + 8..i + 12]));
                 match (hi, lo) {
                     (0xD800..=0xDBFF, Some(lo @ 0xDC00..=0xDFFF)) => {
                         let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
@@ -109,11 +120,17 @@ pub(crate) fn decode<'a>(raw: &'a [u8], s: Str) -> Decoded<'a> {
         i += used;
     }
     map.push(s.end as u32);
-    Decoded { text: text.into(), raw_start: s.start, raw_of: Some(map) }
+    Decoded {
+        text: text.into(),
+        raw_start: s.start,
+        raw_of: Some(map),
+    }
 }
 
 fn hex4(b: &[u8]) -> u32 {
-    b.iter().fold(0, |acc, &c| acc * 16 + (c as char).to_digit(16).unwrap_or(0))
+    b.iter().fold(0, |acc, &c| {
+        acc * 16 + (c as char).to_digit(16).unwrap_or(0)
+    })
 }
 
 /// Parses a whole JSON document.
@@ -245,12 +262,21 @@ impl Parser<'_> {
             self.pos = off;
             if self.raw[off] == b'"' {
                 self.pos += 1;
-                return Ok(Str { start, end: off, escaped });
+                return Ok(Str {
+                    start,
+                    end: off,
+                    escaped,
+                });
             }
             escaped = true;
             match self.raw.get(off + 1) {
                 Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.pos += 2,
-                Some(b'u') if self.raw.get(off + 2..off + 6).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) => {
+                Some(b'u')
+                    if self
+                        .raw
+                        .get(off + 2..off + 6)
+                        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+                {
                     self.pos += 6;
                 }
                 _ => return Err(self.err("invalid escape")),
@@ -305,7 +331,10 @@ impl Parser<'_> {
 
 /// Position of the next `a` or `b` at or after `from`. The scan is the hot loop of parsing.
 fn memchr3(a: u8, b: u8, hay: &[u8], from: usize) -> Option<usize> {
-    hay[from..].iter().position(|&c| c == a || c == b).map(|i| i + from)
+    hay[from..]
+        .iter()
+        .position(|&c| c == a || c == b)
+        .map(|i| i + from)
 }
 
 #[cfg(test)]
@@ -330,13 +359,18 @@ mod tests {
             assert!(got.contains(want), "{bad:?}: {got}");
         }
         let deep = "[".repeat(MAX_DEPTH + 2) + &"]".repeat(MAX_DEPTH + 2);
-        assert!(parse(deep.as_bytes()).unwrap_err().to_string().contains("nested deeper"));
+        assert!(parse(deep.as_bytes())
+            .unwrap_err()
+            .to_string()
+            .contains("nested deeper"));
     }
 
     #[test]
     fn decodes_with_offsets() {
         let raw = br#""a\u0041KIA\ud83d\ude00\n\/z""#;
-        let Node::String(s) = parse(raw).unwrap() else { panic!() };
+        let Node::String(s) = parse(raw).unwrap() else {
+            panic!()
+        };
         let d = decode(raw, s);
         assert_eq!(d.text, "aAKIA\u{1f600}\n/z");
         assert_eq!(d.raw_offset(1), 2, "A comes from the \\u0041 escape");

@@ -16,9 +16,9 @@ mod sse;
 mod unmask;
 
 pub use catalogue::{Catalogue, Entry, Validate};
-pub use error::{Error, Result};
-pub use scanner::{Finding, Known, Scanner, Source};
-pub use mapping::Mapping;
-pub use unmask::{Restored, StreamUnmasker, Unmasker};
 pub use engine::{unmask_response, Engine, Hit, Masked, Plan};
+pub use error::{Error, Result};
+pub use mapping::Mapping;
+pub use scanner::{Finding, Known, Scanner, Source};
 pub use sse::SseRewriter;
+pub use unmask::{Restored, StreamUnmasker, Unmasker};

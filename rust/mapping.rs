@@ -28,12 +28,24 @@ pub struct Mapping {
 impl Mapping {
     /// The pseudonym of `original`, if mapped.
     pub fn pseudonym(&self, ns: &str, original: &str) -> Option<Arc<str>> {
-        self.spaces.read().unwrap().get(ns)?.to_pseudonym.get(original).cloned()
+        self.spaces
+            .read()
+            .unwrap()
+            .get(ns)?
+            .to_pseudonym
+            .get(original)
+            .cloned()
     }
 
     /// The original behind `pseudonym`, if issued in this namespace.
     pub fn original(&self, ns: &str, pseudonym: &str) -> Option<Arc<str>> {
-        self.spaces.read().unwrap().get(ns)?.to_original.get(pseudonym).cloned()
+        self.spaces
+            .read()
+            .unwrap()
+            .get(ns)?
+            .to_original
+            .get(pseudonym)
+            .cloned()
     }
 
     /// Records a mapping decided elsewhere (the store) and returns its pseudonym.
@@ -56,12 +68,21 @@ impl Mapping {
 
     /// Every pseudonym issued in a namespace.
     pub fn pseudonyms(&self, ns: &str) -> Vec<Arc<str>> {
-        self.spaces.read().unwrap().get(ns).map(|s| s.to_original.keys().cloned().collect()).unwrap_or_default()
+        self.spaces
+            .read()
+            .unwrap()
+            .get(ns)
+            .map(|s| s.to_original.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// How many mappings a namespace holds.
     pub fn len(&self, ns: &str) -> usize {
-        self.spaces.read().unwrap().get(ns).map_or(0, |s| s.to_original.len())
+        self.spaces
+            .read()
+            .unwrap()
+            .get(ns)
+            .map_or(0, |s| s.to_original.len())
     }
 
     /// Drops a namespace from this process (the store keeps it).
@@ -81,7 +102,11 @@ impl Mapping {
         let mut spaces = self.spaces.write().unwrap();
         let space = spaces.get_mut(ns)?;
         if !space.known_fresh {
-            let pairs = space.to_pseudonym.iter().map(|(o, p)| (o.clone(), p.clone())).collect();
+            let pairs = space
+                .to_pseudonym
+                .iter()
+                .map(|(o, p)| (o.clone(), p.clone()))
+                .collect();
             space.known = Known::new(pairs).map(Arc::new);
             space.known_fresh = true;
         }

@@ -19,9 +19,11 @@ pub(crate) fn code(n: u64) -> String {
         let width = 3 + 2 * level;
         let capacity = 9u64.saturating_mul(10u64.saturating_pow(width - 1));
         if rest < capacity {
-            let mut out = "9".repeat(level as usize);
-            out.push_str(&format!("{rest:0width$}", width = width as usize));
-            return out;
+            return format!(
+                "{}{rest:0width$}",
+                "9".repeat(level as usize),
+                width = width as usize
+            );
         }
         rest -= capacity;
         level += 1;
@@ -114,13 +116,20 @@ mod tests {
         let mut sorted = codes.clone();
         sorted.sort();
         for pair in sorted.windows(2) {
-            assert!(!pair[1].starts_with(&pair[0]), "{} prefixes {}", pair[0], pair[1]);
+            assert!(
+                !pair[1].starts_with(&pair[0]),
+                "{} prefixes {}",
+                pair[0],
+                pair[1]
+            );
         }
     }
 
     #[test]
     fn rejects_malformed_codes() {
-        for bad in ["", "000", "01", "0010", "9", "99", "999", "900", "9000000", "a01", "90000a"] {
+        for bad in [
+            "", "000", "01", "0010", "9", "99", "999", "900", "9000000", "a01", "90000a",
+        ] {
             assert_eq!(parse_code(bad), None, "{bad}");
         }
     }

@@ -10,15 +10,32 @@ use std::sync::{Arc, Mutex};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyDict};
 
-use crate::{pseudonym, Catalogue, Engine, Error, Hit, Masked, Plan, SseRewriter, StreamUnmasker, Unmasker};
+use crate::{
+    pseudonym, Catalogue, Engine, Error, Hit, Masked, Plan, SseRewriter, StreamUnmasker, Unmasker,
+};
 
-create_exception!(_core, MaskgateError, PyException, "Base class of the engine's errors.");
-create_exception!(_core, CatalogueError, MaskgateError, "A catalogue file or entry is invalid.");
-create_exception!(_core, BodyError, MaskgateError, "A body is not valid JSON, or not a Messages request.");
+create_exception!(
+    _core,
+    MaskgateError,
+    PyException,
+    "Base class of the engine's errors."
+);
+create_exception!(
+    _core,
+    CatalogueError,
+    MaskgateError,
+    "A catalogue file or entry is invalid."
+);
+create_exception!(
+    _core,
+    BodyError,
+    MaskgateError,
+    "A body is not valid JSON, or not a Messages request."
+);
 
-fn to_py(e: Error) -> PyErr {
+fn to_py(e: &Error) -> PyErr {
     match e {
         Error::Catalogue { .. } => CatalogueError::new_err(e.to_string()),
         Error::Body { .. } => BodyError::new_err(e.to_string()),
@@ -29,8 +46,10 @@ fn to_py(e: Error) -> PyErr {
 fn guarded<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
     match py.detach(|| catch_unwind(AssertUnwindSafe(f))) {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(to_py(e)),
-        Err(_) => Err(MaskgateError::new_err("internal error in the masking engine")),
+        Ok(Err(e)) => Err(to_py(&e)),
+        Err(_) => Err(MaskgateError::new_err(
+            "internal error in the masking engine",
+        )),
     }
 }
 
@@ -49,8 +68,14 @@ struct Finding {
 impl Finding {
     fn __repr__(&self) -> String {
         // Never the original: reprs end up in logs.
-        let p = self.pseudonym.as_deref().map_or_else(|| "None".to_owned(), |p| format!("'{p}'"));
-        format!("Finding(kind='{}', start={}, end={}, pseudonym={p})", self.kind, self.start, self.end)
+        let p = self
+            .pseudonym
+            .as_deref()
+            .map_or_else(|| "None".to_owned(), |p| format!("'{p}'"));
+        format!(
+            "Finding(kind='{}', start={}, end={}, pseudonym={p})",
+            self.kind, self.start, self.end
+        )
     }
 }
 
@@ -73,14 +98,27 @@ impl CharOffsets<'_> {
     }
 }
 
-fn findings(hits: impl Iterator<Item = (Hit, Option<Arc<str>>)>, text: Option<&str>) -> Vec<Finding> {
-    let mut offsets = text.map(|t| CharOffsets { text: t, byte: 0, chars: 0 });
+fn findings(
+    hits: impl Iterator<Item = (Hit, Option<Arc<str>>)>,
+    text: Option<&str>,
+) -> Vec<Finding> {
+    let mut offsets = text.map(|t| CharOffsets {
+        text: t,
+        byte: 0,
+        chars: 0,
+    });
     hits.map(|(h, p)| {
         let (start, end) = match &mut offsets {
             Some(o) => (o.at(h.start), o.at(h.end)),
             None => (h.start, h.end),
         };
-        Finding { kind: h.kind.to_string(), start, end, original: h.original.to_string(), pseudonym: p.map(|p| p.to_string()) }
+        Finding {
+            kind: h.kind.to_string(),
+            start,
+            end,
+            original: h.original.to_string(),
+            pseudonym: p.map(|p| p.to_string()),
+        }
     })
     .collect()
 }
@@ -101,7 +139,11 @@ struct PlanObj {
 impl PlanObj {
     /// Distinct `(kind, original)` pairs of this plan with no pseudonym yet.
     fn missing(&self, core: &CoreObj, namespace: &str) -> Vec<(String, String)> {
-        self.plan.missing(&core.engine, namespace).into_iter().map(|(k, o)| (k.to_string(), o.to_string())).collect()
+        self.plan
+            .missing(&core.engine, namespace)
+            .into_iter()
+            .map(|(k, o)| (k.to_string(), o.to_string()))
+            .collect()
     }
 
     fn __len__(&self) -> usize {
@@ -153,7 +195,9 @@ impl MaskedObj {
 
     /// An unmasker for the pseudonyms this masking issued.
     fn unmasker(&self) -> UnmaskerObj {
-        UnmaskerObj { inner: Arc::new(self.masked.unmasker()) }
+        UnmaskerObj {
+            inner: Arc::new(self.masked.unmasker()),
+        }
     }
 }
 
@@ -164,33 +208,36 @@ struct CoreObj {
     catalogue: Catalogue,
 }
 
-fn entry_dict(e: &crate::Entry) -> HashMap<&'static str, Py<PyAny>> {
-    Python::attach(|py| {
-        let mut d: HashMap<&'static str, Py<PyAny>> = HashMap::new();
-        let v = &e.validate;
-        d.insert("name", e.name.clone().into_pyobject(py).unwrap().into_any().unbind());
-        d.insert("kind", e.kind.clone().into_pyobject(py).unwrap().into_any().unbind());
-        d.insert("regex", e.regex.clone().into_pyobject(py).unwrap().into_any().unbind());
-        d.insert("priority", e.priority.into_pyobject(py).unwrap().into_any().unbind());
-        d.insert("description", e.description.clone().into_pyobject(py).unwrap().into_any().unbind());
-        d.insert("group", e.group.clone().into_pyobject(py).unwrap().into_any().unbind());
-        d.insert("enabled", pyo3::types::PyBool::new(py, e.enabled).to_owned().into_any().unbind());
-        d.insert("origin", e.origin.clone().into_pyobject(py).unwrap().into_any().unbind());
-        d.insert("context", v.context.clone().into_pyobject(py).unwrap().into_any().unbind());
-        d.insert("window", v.window().into_pyobject(py).unwrap().into_any().unbind());
-        d.insert("min_entropy", v.min_entropy.into_pyobject(py).unwrap().into_any().unbind());
-        d.insert("reject", v.reject.clone().into_pyobject(py).unwrap().into_any().unbind());
-        d.insert("positive", e.positive.clone().into_pyobject(py).unwrap().into_any().unbind());
-        d.insert("negative", e.negative.clone().into_pyobject(py).unwrap().into_any().unbind());
-        d
-    })
+fn entry_dict<'py>(py: Python<'py>, e: &crate::Entry) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let v = &e.validate;
+    d.set_item("name", &e.name)?;
+    d.set_item("kind", &e.kind)?;
+    d.set_item("regex", &e.regex)?;
+    d.set_item("priority", e.priority)?;
+    d.set_item("description", &e.description)?;
+    d.set_item("group", &e.group)?;
+    d.set_item("enabled", e.enabled)?;
+    d.set_item("origin", &e.origin)?;
+    d.set_item("context", &v.context)?;
+    d.set_item("window", v.window())?;
+    d.set_item("min_entropy", v.min_entropy)?;
+    d.set_item("reject", &v.reject)?;
+    d.set_item("positive", &e.positive)?;
+    d.set_item("negative", &e.negative)?;
+    Ok(d)
 }
 
 #[pymethods]
 impl CoreObj {
     #[new]
     #[pyo3(signature = (catalogues = Vec::new(), enable = Vec::new(), disable = Vec::new()))]
-    fn new(py: Python<'_>, catalogues: Vec<(String, String)>, enable: Vec<String>, disable: Vec<String>) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        catalogues: Vec<(String, String)>,
+        enable: Vec<String>,
+        disable: Vec<String>,
+    ) -> PyResult<Self> {
         guarded(py, move || {
             let mut catalogue = Catalogue::builtin()?;
             for (origin, source) in &catalogues {
@@ -202,36 +249,60 @@ impl CoreObj {
             for name in &disable {
                 catalogue.set_enabled(name, false, "<settings>")?;
             }
-            Ok(CoreObj { engine: Engine::new(&catalogue)?, catalogue })
+            Ok(CoreObj {
+                engine: Engine::new(&catalogue)?,
+                catalogue,
+            })
         })
     }
 
     /// Every entry, enabled or not, as dicts.
-    fn catalogue(&self) -> Vec<HashMap<&'static str, Py<PyAny>>> {
-        self.catalogue.entries().iter().map(entry_dict).collect()
+    fn catalogue<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        self.catalogue
+            .entries()
+            .iter()
+            .map(|e| entry_dict(py, e))
+            .collect()
     }
 
     /// A core holding only entry `name` (enabled): for checking one entry's examples.
     fn only(&self, py: Python<'_>, name: &str) -> PyResult<Self> {
-        let cat = self.catalogue.only(name).ok_or_else(|| MaskgateError::new_err(format!("no pattern named {name:?}")))?;
-        guarded(py, move || Ok(CoreObj { engine: Engine::new(&cat)?, catalogue: cat }))
+        let cat = self
+            .catalogue
+            .only(name)
+            .ok_or_else(|| MaskgateError::new_err(format!("no pattern named {name:?}")))?;
+        guarded(py, move || {
+            Ok(CoreObj {
+                engine: Engine::new(&cat)?,
+                catalogue: cat,
+            })
+        })
     }
 
     /// Findings in a text, nothing replaced (known originals of `namespace` included).
     #[pyo3(signature = (text, namespace = "default"))]
     fn scan(&self, py: Python<'_>, text: &str, namespace: &str) -> PyResult<Vec<Finding>> {
         let plan = guarded(py, || Ok(self.engine.plan_text(text, namespace)))?;
-        Ok(findings(plan.hits.into_iter().map(|h| (h, None)), Some(text)))
+        Ok(findings(
+            plan.hits.into_iter().map(|h| (h, None)),
+            Some(text),
+        ))
     }
 
     fn plan_text(&self, py: Python<'_>, text: String, namespace: &str) -> PyResult<PlanObj> {
         let plan = guarded(py, || Ok(self.engine.plan_text(&text, namespace)))?;
-        Ok(PlanObj { input: Input::Text(text), plan })
+        Ok(PlanObj {
+            input: Input::Text(text),
+            plan,
+        })
     }
 
     fn plan_request(&self, py: Python<'_>, body: Vec<u8>, namespace: &str) -> PyResult<PlanObj> {
         let plan = guarded(py, || self.engine.plan_request(&body, namespace))?;
-        Ok(PlanObj { input: Input::Body(body), plan })
+        Ok(PlanObj {
+            input: Input::Body(body),
+            plan,
+        })
     }
 
     /// Records mappings decided by the store: `(kind, n, original)`.
@@ -255,19 +326,36 @@ impl CoreObj {
             Input::Body(b) => (b.as_slice(), None),
         };
         let masked = guarded(py, || self.engine.apply(bytes, &plan.plan, namespace))?;
-        let found = findings(masked.replaced.iter().map(|(h, p)| (h.clone(), Some(p.clone()))), text);
-        Ok(MaskedObj { output: masked.output.clone(), is_text: text.is_some(), masked, findings: found })
+        let found = findings(
+            masked
+                .replaced
+                .iter()
+                .map(|(h, p)| (h.clone(), Some(p.clone()))),
+            text,
+        );
+        Ok(MaskedObj {
+            output: masked.output.clone(),
+            is_text: text.is_some(),
+            masked,
+            findings: found,
+        })
     }
 
     /// An unmasker for a namespace: all its pseudonyms known here, or only `pseudonyms`.
     #[pyo3(signature = (namespace, pseudonyms = None))]
+    #[allow(clippy::needless_pass_by_value)] // PyO3 extracts arguments as owned values
     fn unmasker(&self, namespace: &str, pseudonyms: Option<Vec<String>>) -> UnmaskerObj {
-        UnmaskerObj { inner: Arc::new(self.engine.unmasker(namespace, pseudonyms.as_deref())) }
+        UnmaskerObj {
+            inner: Arc::new(self.engine.unmasker(namespace, pseudonyms.as_deref())),
+        }
     }
 
     /// The original behind a pseudonym, if this process knows it.
     fn original(&self, namespace: &str, pseudonym: &str) -> Option<String> {
-        self.engine.mapping().original(namespace, pseudonym).map(|o| o.to_string())
+        self.engine
+            .mapping()
+            .original(namespace, pseudonym)
+            .map(|o| o.to_string())
     }
 
     /// How many mappings this process holds for a namespace.
@@ -302,17 +390,25 @@ impl UnmaskerObj {
     }
 
     /// Restores text blocks and tool inputs of a non-streamed Messages response.
-    fn unmask_response<'py>(&self, py: Python<'py>, body: &[u8]) -> PyResult<(Bound<'py, PyBytes>, HashMap<String, usize>)> {
+    fn unmask_response<'py>(
+        &self,
+        py: Python<'py>,
+        body: &[u8],
+    ) -> PyResult<(Bound<'py, PyBytes>, HashMap<String, usize>)> {
         let (out, restored) = guarded(py, || crate::unmask_response(body, &self.inner))?;
         Ok((PyBytes::new(py, &out), by_kind(&restored)))
     }
 
     fn stream(&self, json: bool) -> StreamObj {
-        StreamObj { inner: Mutex::new(StreamUnmasker::new(self.inner.clone(), json)) }
+        StreamObj {
+            inner: Mutex::new(StreamUnmasker::new(self.inner.clone(), json)),
+        }
     }
 
     fn sse(&self) -> SseObj {
-        SseObj { inner: Mutex::new(SseRewriter::new(self.inner.clone())) }
+        SseObj {
+            inner: Mutex::new(SseRewriter::new(self.inner.clone())),
+        }
     }
 
     fn __len__(&self) -> usize {

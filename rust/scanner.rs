@@ -112,11 +112,19 @@ fn shannon_entropy(value: &[u8]) -> f64 {
         counts[b as usize] += 1;
     }
     let n = value.len() as f64;
-    counts.iter().filter(|&&c| c > 0).map(|&c| f64::from(c) / n).map(|p| -p * p.log2()).sum()
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| f64::from(c) / n)
+        .map(|p| -p * p.log2())
+        .sum()
 }
 
 fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    needle.len() <= hay.len() && hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    needle.len() <= hay.len()
+        && hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 impl Scanner {
@@ -134,11 +142,24 @@ impl Scanner {
         let mut compiled = Vec::with_capacity(order.len());
         for e in &order {
             let single = build(e, &e.regex, "regex")?;
-            let has_id = single.group_info().to_index(PatternID::ZERO, "id").is_some();
+            let has_id = single
+                .group_info()
+                .to_index(PatternID::ZERO, "id")
+                .is_some();
             compiled.push(Compiled {
                 captures: has_id.then_some(single),
-                reject: e.validate.reject.as_deref().map(|r| build(e, r, "validate.reject")).transpose()?,
-                context: e.validate.context.iter().map(|w| w.to_ascii_lowercase().into_bytes()).collect(),
+                reject: e
+                    .validate
+                    .reject
+                    .as_deref()
+                    .map(|r| build(e, r, "validate.reject"))
+                    .transpose()?,
+                context: e
+                    .validate
+                    .context
+                    .iter()
+                    .map(|w| w.to_ascii_lowercase().into_bytes())
+                    .collect(),
                 entry: (*e).clone(),
             });
         }
@@ -152,10 +173,14 @@ impl Scanner {
                 .configure(Regex::config().match_kind(kind))
                 .build_many(&patterns)
                 .map(Some)
-                .map_err(|x| Error::catalogue("<catalogue>", None, format!("compiling all patterns: {x}")))
+                .map_err(|x| {
+                    Error::catalogue("<catalogue>", None, format!("compiling all patterns: {x}"))
+                })
         };
-        let has_peers =
-            order.iter().map(|e| order.iter().filter(|o| o.priority == e.priority).count() > 1).collect();
+        let has_peers = order
+            .iter()
+            .map(|e| order.iter().filter(|o| o.priority == e.priority).count() > 1)
+            .collect();
         Ok(Scanner {
             regex: build_many(regex_automata::MatchKind::LeftmostFirst)?,
             overlapping: build_many(regex_automata::MatchKind::All)?,
@@ -192,10 +217,15 @@ impl Scanner {
 
     /// Like [`Scanner::scan`]; `before` is text that logically precedes `hay` (a JSON
     /// key, say), visible to `validate.context` but never part of a finding.
-    pub fn scan_with_context(&self, hay: &str, before: &[u8], known: Option<&Known>) -> Vec<Finding> {
+    pub fn scan_with_context(
+        &self,
+        hay: &str,
+        before: &[u8],
+        known: Option<&Known>,
+    ) -> Vec<Finding> {
         let mut picked = self.scan_catalogue(hay, before);
         if let Some(known) = known {
-            let mut all: Vec<Candidate> = picked.drain(..).collect();
+            let mut all: Vec<Candidate> = std::mem::take(&mut picked);
             for m in known.ac.find_iter(hay.as_bytes()) {
                 if is_whole_token(hay.as_bytes(), m.start(), m.end()) {
                     all.push(Candidate {
@@ -208,18 +238,29 @@ impl Scanner {
             }
             picked = resolve(all);
         }
-        picked.into_iter().map(|c| Finding { start: c.start, end: c.end, source: c.source }).collect()
+        picked
+            .into_iter()
+            .map(|c| Finding {
+                start: c.start,
+                end: c.end,
+                source: c.source,
+            })
+            .collect()
     }
 
     fn scan_catalogue(&self, hay: &str, before: &[u8]) -> Vec<Candidate> {
-        let Some(regex) = &self.regex else { return Vec::new() };
+        let Some(regex) = &self.regex else {
+            return Vec::new();
+        };
         let bytes = hay.as_bytes();
         let search = |from: usize| regex.search(&Input::new(bytes).range(from..));
         let mut out = Vec::new();
         let mut pos = 0;
         let mut carried = None;
         while pos < bytes.len() {
-            let Some(first) = carried.take().or_else(|| search(pos)) else { break };
+            let Some(first) = carried.take().or_else(|| search(pos)) else {
+                break;
+            };
             let mut cluster = vec![first];
             let mut end = first.end();
             let mut from = first.start() + 1;
@@ -237,8 +278,10 @@ impl Scanner {
                 }
             }
             self.add_same_start_peers(bytes, &mut cluster);
-            let candidates: Vec<Candidate> =
-                cluster.into_iter().filter_map(|m| self.candidate(hay, before, m)).collect();
+            let candidates: Vec<Candidate> = cluster
+                .into_iter()
+                .filter_map(|m| self.candidate(hay, before, m))
+                .collect();
             if candidates.len() == 1 {
                 out.extend(candidates);
             } else {
@@ -253,7 +296,9 @@ impl Scanner {
     /// Patterns of the same priority that match at the same start compete on length, so
     /// ask which others match there and add their matches to the cluster.
     fn add_same_start_peers(&self, bytes: &[u8], cluster: &mut Vec<regex_automata::Match>) {
-        let (Some(regex), Some(overlapping)) = (&self.regex, &self.overlapping) else { return };
+        let (Some(regex), Some(overlapping)) = (&self.regex, &self.overlapping) else {
+            return;
+        };
         let mut found = Vec::new();
         for m in cluster.iter() {
             let pid = m.pattern();
@@ -266,7 +311,9 @@ impl Scanner {
             let priority = self.compiled[pid.as_usize()].entry.priority;
             for other in set.iter().filter(|&o| o != pid) {
                 if self.compiled[other.as_usize()].entry.priority == priority {
-                    let one = Input::new(bytes).range(m.start()..).anchored(Anchored::Pattern(other));
+                    let one = Input::new(bytes)
+                        .range(m.start()..)
+                        .anchored(Anchored::Pattern(other));
                     found.extend(regex.search(&one));
                 }
             }
@@ -283,7 +330,10 @@ impl Scanner {
             None => (m.start(), m.end()),
             Some(re) => {
                 let mut caps = re.create_captures();
-                re.search_captures(&Input::new(bytes).span(m.span()).anchored(Anchored::Yes), &mut caps);
+                re.search_captures(
+                    &Input::new(bytes).span(m.span()).anchored(Anchored::Yes),
+                    &mut caps,
+                );
                 let id = caps.get_group_by_name("id")?;
                 (id.start, id.end)
             }
@@ -318,7 +368,12 @@ impl Scanner {
         if self.is_pseudonym(&hay[start..end]) {
             return None;
         }
-        Some(Candidate { start, end, priority: c.entry.priority, source: Source::Entry(pid) })
+        Some(Candidate {
+            start,
+            end,
+            priority: c.entry.priority,
+            source: Source::Entry(pid),
+        })
     }
 }
 
@@ -397,14 +452,22 @@ priority = 5
         assert_eq!(spans(&s, "abcdefgh"), vec![(2, 6, "high-short".into())]);
         // equal priority: the longer wins, whichever starts first.
         assert_eq!(spans(&s, "xy12z"), vec![(0, 5, "mid-b".into())]);
-        assert_eq!(spans(&s, "..xy123 xy12z"), vec![(2, 7, "mid-a".into()), (8, 13, "mid-b".into())]);
+        assert_eq!(
+            spans(&s, "..xy123 xy12z"),
+            vec![(2, 7, "mid-a".into()), (8, 13, "mid-b".into())]
+        );
     }
 
     #[test]
     fn ascii_boundaries_and_unicode_text() {
-        let s = scanner("[[pattern]]\nname='i'\nkind='ec2'\nregex='\\bi-[0-9a-f]{8}\\b'\npriority=1\n");
+        let s =
+            scanner("[[pattern]]\nname='i'\nkind='ec2'\nregex='\\bi-[0-9a-f]{8}\\b'\npriority=1\n");
         assert_eq!(spans(&s, "— i-0123abcd —").len(), 1);
-        assert_eq!(spans(&s, "éi-0123abcd").len(), 1, "é is not an ASCII word character");
+        assert_eq!(
+            spans(&s, "éi-0123abcd").len(),
+            1,
+            "é is not an ASCII word character"
+        );
         assert!(spans(&s, "xi-0123abcd").is_empty());
     }
 
@@ -431,11 +494,20 @@ priority = 1
 validate = { min_entropy = 3.5, reject = '^[0-9a-f]+$' }
 "#,
         );
-        assert_eq!(spans(&s, "cp s3://my-bucket/x ."), vec![(8, 17, "s3".into())]);
-        assert!(spans(&s, "s3://bucket-001/x").is_empty(), "a pseudonym is never a finding");
+        assert_eq!(
+            spans(&s, "cp s3://my-bucket/x ."),
+            vec![(8, 17, "s3".into())]
+        );
+        assert!(
+            spans(&s, "s3://bucket-001/x").is_empty(),
+            "a pseudonym is never a finding"
+        );
         assert_eq!(spans(&s, "Account: 123456789012").len(), 1);
         assert!(spans(&s, "ts 123456789012").is_empty());
-        assert!(spans(&s, "account                  123456789012").is_empty(), "outside the window");
+        assert!(
+            spans(&s, "account                  123456789012").is_empty(),
+            "outside the window"
+        );
         let key = s.scan_with_context("123456789012", b"{\"AccountId\": ", None);
         assert_eq!(key.len(), 1, "context may come from before the haystack");
         assert!(spans(&s, "aaaaaaaaaaaaaaaaaaaa").is_empty(), "low entropy");
@@ -448,7 +520,14 @@ validate = { min_entropy = 3.5, reject = '^[0-9a-f]+$' }
         let s = scanner(LADDER);
         let known = Known::new(vec![("123456".into(), "acct-001".into())]).unwrap();
         let f = s.scan("id 123456 and x123456", Some(&known));
-        assert_eq!(f, vec![Finding { start: 3, end: 9, source: Source::Known(0) }]);
+        assert_eq!(
+            f,
+            vec![Finding {
+                start: 3,
+                end: 9,
+                source: Source::Known(0)
+            }]
+        );
     }
 
     #[test]

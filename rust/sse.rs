@@ -49,7 +49,12 @@ pub struct SseRewriter {
 impl SseRewriter {
     /// A rewriter restoring the pseudonyms `unmasker` knows.
     pub fn new(unmasker: Arc<Unmasker>) -> Self {
-        SseRewriter { unmasker, buf: Vec::new(), blocks: HashMap::new(), restored: Restored::new() }
+        SseRewriter {
+            unmasker,
+            buf: Vec::new(),
+            blocks: HashMap::new(),
+            restored: Restored::new(),
+        }
     }
 
     /// Feeds upstream bytes; returns the bytes to relay now.
@@ -88,8 +93,15 @@ impl SseRewriter {
             out.extend_from_slice(raw);
             return;
         };
-        let interesting = matches!(name.as_str(), "" | "content_block_start" | "content_block_delta" | "content_block_stop");
-        let parsed: Option<Value> = if interesting { serde_json::from_str(&data).ok() } else { None };
+        let interesting = matches!(
+            name.as_str(),
+            "" | "content_block_start" | "content_block_delta" | "content_block_stop"
+        );
+        let parsed: Option<Value> = if interesting {
+            serde_json::from_str(&data).ok()
+        } else {
+            None
+        };
         let Some(mut value) = parsed else {
             out.extend_from_slice(raw);
             return;
@@ -142,7 +154,9 @@ impl SseRewriter {
     }
 
     fn flush_block(&mut self, index: u64, out: &mut Vec<u8>) {
-        let Some((delta, mut stream)) = self.blocks.remove(&index) else { return };
+        let Some((delta, mut stream)) = self.blocks.remove(&index) else {
+            return;
+        };
         let rest = stream.finish();
         for (p, n) in stream.restored() {
             *self.restored.entry(p.clone()).or_default() += n;
@@ -169,7 +183,11 @@ fn write_event(out: &mut Vec<u8>, name: &str, value: &Value) {
         out.push(b'\n');
     }
     out.extend_from_slice(b"data: ");
-    out.extend_from_slice(serde_json::to_string(value).expect("a Value serialises").as_bytes());
+    out.extend_from_slice(
+        serde_json::to_string(value)
+            .expect("a Value serialises")
+            .as_bytes(),
+    );
     out.extend_from_slice(b"\n\n");
 }
 
@@ -179,11 +197,10 @@ fn event_end(buf: &[u8]) -> Option<usize> {
     let mut i = 0;
     while i < buf.len() {
         let eol = match buf[i] {
-            b'\n' => 1,
             // A lone CR at the very end may be the first half of CRLF: wait for more.
             b'\r' if i + 1 == buf.len() => return None,
             b'\r' if buf[i + 1] == b'\n' => 2,
-            b'\r' => 1,
+            b'\n' | b'\r' => 1,
             _ => {
                 i += 1;
                 continue;
@@ -231,21 +248,39 @@ mod tests {
     }
 
     fn stream(text_parts: &[&str], json_parts: &[&str]) -> String {
-        let mut s = ev("message_start", r#"{"type":"message_start","message":{"id":"m","content":[]}}"#);
-        s += &ev("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#);
+        let mut s = ev(
+            "message_start",
+            r#"{"type":"message_start","message":{"id":"m","content":[]}}"#,
+        );
+        s += &ev(
+            "content_block_start",
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+        );
         s += &ev("ping", r#"{"type": "ping"}"#);
         for p in text_parts {
             let v = serde_json::json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":p}});
             s += &ev("content_block_delta", &v.to_string());
         }
-        s += &ev("content_block_stop", r#"{"type":"content_block_stop","index":0}"#);
-        s += &ev("content_block_start", r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"Bash","input":{}}}"#);
+        s += &ev(
+            "content_block_stop",
+            r#"{"type":"content_block_stop","index":0}"#,
+        );
+        s += &ev(
+            "content_block_start",
+            r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"Bash","input":{}}}"#,
+        );
         for p in json_parts {
             let v = serde_json::json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":p}});
             s += &ev("content_block_delta", &v.to_string());
         }
-        s += &ev("content_block_stop", r#"{"type":"content_block_stop","index":1}"#);
-        s += &ev("message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"}}"#);
+        s += &ev(
+            "content_block_stop",
+            r#"{"type":"content_block_stop","index":1}"#,
+        );
+        s += &ev(
+            "message_delta",
+            r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"}}"#,
+        );
         s += &ev("message_stop", r#"{"type":"message_stop"}"#);
         s
     }
@@ -279,7 +314,10 @@ mod tests {
 
     #[test]
     fn restores_across_deltas_and_chunks() {
-        let input = stream(&["Stop ec2-0", "01 now, then secret-0", "01"], &["{\"cmd\": \"echo ec", "2-001 secret-001\"}"]);
+        let input = stream(
+            &["Stop ec2-0", "01 now, then secret-0", "01"],
+            &["{\"cmd\": \"echo ec", "2-001 secret-001\"}"],
+        );
         for chunk in [1, 2, 7, 64, input.len()] {
             let mut sse = SseRewriter::new(unmasker());
             let mut out = Vec::new();
@@ -288,22 +326,40 @@ mod tests {
             }
             out.extend(sse.finish());
             let (text, json, types) = digest(&out);
-            assert_eq!(text, "Stop i-0123456789abcdef0 now, then a\"b", "chunk {chunk}");
+            assert_eq!(
+                text, "Stop i-0123456789abcdef0 now, then a\"b",
+                "chunk {chunk}"
+            );
             assert_eq!(json, r#"{"cmd": "echo i-0123456789abcdef0 a\"b"}"#);
             let v: Value = serde_json::from_str(&json).unwrap();
             assert_eq!(v["cmd"], "echo i-0123456789abcdef0 a\"b");
             let want: Vec<&str> = vec![
-                "message_start", "content_block_start", "ping", "content_block_delta", "content_block_delta",
-                "content_block_delta", "content_block_delta", "content_block_stop", "content_block_start",
-                "content_block_delta", "content_block_delta", "content_block_stop", "message_delta", "message_stop",
+                "message_start",
+                "content_block_start",
+                "ping",
+                "content_block_delta",
+                "content_block_delta",
+                "content_block_delta",
+                "content_block_delta",
+                "content_block_stop",
+                "content_block_start",
+                "content_block_delta",
+                "content_block_delta",
+                "content_block_stop",
+                "message_delta",
+                "message_stop",
             ];
-            assert_eq!(types, want, "one extra delta flushes the held pseudonym of block 0");
+            assert_eq!(
+                types, want,
+                "one extra delta flushes the held pseudonym of block 0"
+            );
         }
     }
 
     #[test]
     fn passes_untouched_events_byte_for_byte() {
-        let input = stream(&["nothing to restore"], &["{}"]) + "event: brand_new\ndata: {\"x\":1}\n\n: comment\n\n";
+        let input = stream(&["nothing to restore"], &["{}"])
+            + "event: brand_new\ndata: {\"x\":1}\n\n: comment\n\n";
         let mut sse = SseRewriter::new(unmasker());
         let mut out = sse.feed(input.as_bytes());
         out.extend(sse.finish());

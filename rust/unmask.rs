@@ -6,6 +6,7 @@
 //! followed by one more character is final: a stream holds back at most a possible prefix.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -44,7 +45,12 @@ impl Unmasker {
         });
         let max_len = pairs.iter().map(|(p, _)| p.len()).max().unwrap_or(0);
         let sorted = pairs.iter().map(|(p, _)| p.clone()).collect();
-        Unmasker { ac, originals: pairs.into_iter().map(|(_, o)| o).collect(), sorted, max_len }
+        Unmasker {
+            ac,
+            originals: pairs.into_iter().map(|(_, o)| o).collect(),
+            sorted,
+            max_len,
+        }
     }
 
     /// How many pseudonyms are in play.
@@ -95,7 +101,9 @@ impl Unmasker {
                 out.push_str(&buf[done..m.start()]);
                 return m.start();
             }
-            let after_ok = m.end() == bytes.len() || !is_word(bytes[m.end()]) || (json && bytes[m.end()] == b'\\');
+            let after_ok = m.end() == bytes.len()
+                || !is_word(bytes[m.end()])
+                || (json && bytes[m.end()] == b'\\');
             if !after_ok || !boundary_before(bytes, m.start(), before, json) {
                 continue;
             }
@@ -106,10 +114,16 @@ impl Unmasker {
             } else {
                 out.push_str(original);
             }
-            *restored.entry(self.sorted[m.pattern().as_usize()].clone()).or_default() += 1;
+            *restored
+                .entry(self.sorted[m.pattern().as_usize()].clone())
+                .or_default() += 1;
             done = m.end();
         }
-        let keep = if last { 0 } else { self.possible_prefix_len(bytes, done, before, json) };
+        let keep = if last {
+            0
+        } else {
+            self.possible_prefix_len(bytes, done, before, json)
+        };
         let upto = bytes.len() - keep;
         out.push_str(&buf[done..upto]);
         upto
@@ -128,7 +142,9 @@ impl Unmasker {
                     return false;
                 }
                 let i = self.sorted.partition_point(|p| p.as_bytes() < suffix);
-                self.sorted.get(i).is_some_and(|p| p.as_bytes().starts_with(suffix))
+                self.sorted
+                    .get(i)
+                    .is_some_and(|p| p.as_bytes().starts_with(suffix))
             })
             .unwrap_or(0)
     }
@@ -152,7 +168,11 @@ fn boundary_before(bytes: &[u8], pos: usize, before: &[u8], json: bool) -> bool 
         return false;
     }
     // Inside JSON, `\n` or `\u00e9` before a pseudonym decode to a non-word character.
-    let backslashes_before = |i: usize| (i..).take_while(|&k| prev(k) == Some(b'\\')).count();
+    let backslashes_before = |i: usize| {
+        (i..=pos + before.len())
+            .take_while(|&k| prev(k) == Some(b'\\'))
+            .count()
+    };
     if matches!(b, b'n' | b't' | b'r' | b'b' | b'f') && backslashes_before(2) % 2 == 1 {
         return true;
     }
@@ -173,7 +193,9 @@ pub(crate) fn push_json_escaped(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
             c => out.push(c),
         }
     }
@@ -206,7 +228,13 @@ pub struct StreamUnmasker {
 impl StreamUnmasker {
     /// A stream over plain text (`json = false`) or raw JSON fragments (`json = true`).
     pub fn new(unmasker: Arc<Unmasker>, json: bool) -> Self {
-        StreamUnmasker { unmasker, json, pending: String::new(), emitted_tail: Vec::new(), restored: Restored::new() }
+        StreamUnmasker {
+            unmasker,
+            json,
+            pending: String::new(),
+            emitted_tail: Vec::new(),
+            restored: Restored::new(),
+        }
     }
 
     /// Feeds a chunk; returns what is safe to emit now.
@@ -227,7 +255,14 @@ impl StreamUnmasker {
 
     fn drain(&mut self, last: bool) -> String {
         let mut out = String::with_capacity(self.pending.len());
-        let used = self.unmasker.run(&self.pending, &self.emitted_tail, self.json, last, &mut out, &mut self.restored);
+        let used = self.unmasker.run(
+            &self.pending,
+            &self.emitted_tail,
+            self.json,
+            last,
+            &mut out,
+            &mut self.restored,
+        );
         let consumed: Vec<u8> = self.pending.as_bytes()[..used].to_vec();
         self.pending.drain(..used);
         self.emitted_tail.extend_from_slice(&consumed);
@@ -266,7 +301,10 @@ mod tests {
             u.unmask(TEXTS[1]),
             "on i-0123456789abcdef0, i-0fedcba9876543210 and ec2-0010 (not xec2-001 or ec2-001x)"
         );
-        assert_eq!(u.unmask(TEXTS[2]), "ec2-00 ec2- ec2-001ec2-002 123456789012 acct-9000001");
+        assert_eq!(
+            u.unmask(TEXTS[2]),
+            "ec2-00 ec2- ec2-001ec2-002 123456789012 acct-9000001"
+        );
     }
 
     #[test]
@@ -274,12 +312,21 @@ mod tests {
         let u = unmasker();
         for json in [false, true] {
             for text in TEXTS {
-                let whole = if json { u.unmask_json(text) } else { u.unmask(text) };
-                let cuts: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+                let whole = if json {
+                    u.unmask_json(text)
+                } else {
+                    u.unmask(text)
+                };
+                let cuts: Vec<usize> = (0..=text.len())
+                    .filter(|&i| text.is_char_boundary(i))
+                    .collect();
                 for &i in &cuts {
                     for &j in cuts.iter().filter(|&&j| j >= i) {
                         let mut s = StreamUnmasker::new(u.clone(), json);
-                        let got = s.push(&text[..i]) + &s.push(&text[i..j]) + &s.push(&text[j..]) + &s.finish();
+                        let got = s.push(&text[..i])
+                            + &s.push(&text[i..j])
+                            + &s.push(&text[j..])
+                            + &s.finish();
                         assert_eq!(got, whole, "{text:?} cut at {i},{j} json={json}");
                     }
                 }
@@ -291,8 +338,15 @@ mod tests {
     fn json_escapes_count_as_boundaries() {
         let u = unmasker();
         assert_eq!(u.unmask_json(r"a\nec2-001"), r"a\ni-0123456789abcdef0");
-        assert_eq!(u.unmask_json(r"a\\nec2-001"), r"a\\nec2-001", "an escaped backslash then n");
-        assert_eq!(u.unmask_json(r"\u00e9ec2-001"), r"\u00e9i-0123456789abcdef0");
+        assert_eq!(
+            u.unmask_json(r"a\\nec2-001"),
+            r"a\\nec2-001",
+            "an escaped backslash then n"
+        );
+        assert_eq!(
+            u.unmask_json(r"\u00e9ec2-001"),
+            r"\u00e9i-0123456789abcdef0"
+        );
         assert_eq!(u.unmask_json(r"\u0041ec2-001"), r"\u0041ec2-001");
         assert_eq!(u.unmask_json("secret-001"), r#"ab\"c\\d"#);
     }

@@ -1,4 +1,4 @@
-"""Type stub of the native engine (`rust/python.rs`). Checked with `python -m mypy.stubtest maskgate._core`."""
+"""Stub of the native engine (`rust/python.rs`); checked by `python -m mypy.stubtest maskgate._core`."""
 
 from typing import Any, final
 

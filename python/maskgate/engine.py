@@ -112,7 +112,8 @@ class Engine:
             return
         numbers = await self.store.get_or_create(namespace, missing)
         self.core.learn(
-            namespace, [(kind, n, original) for (kind, n), (_, original) in zip(numbers, missing, strict=True)]
+            namespace,
+            [(kind, n, original) for (kind, n), (_, original) in zip(numbers, missing, strict=True)],
         )
 
     async def amask(self, text: str, namespace: str | None = None) -> Masked:
@@ -125,9 +126,13 @@ class Engine:
     async def amask_body(self, body: bytes, namespace: str | None = None) -> Masked:
         ns = namespace or self.namespace
         await self.warm(ns)
-        plan = await _maybe_thread(self.core.plan_request, body, ns, size=len(body))
+        if len(body) < _THREAD_THRESHOLD:
+            plan = self.core.plan_request(body, ns)
+            await self._allocate(plan, ns)
+            return self.core.apply(plan, ns)
+        plan = await asyncio.to_thread(self.core.plan_request, body, ns)
         await self._allocate(plan, ns)
-        return await _maybe_thread(self.core.apply, plan, ns, size=len(body))
+        return await asyncio.to_thread(self.core.apply, plan, ns)
 
     async def aunmask(self, text: str, namespace: str | None = None) -> str:
         ns = namespace or self.namespace
@@ -137,9 +142,3 @@ class Engine:
 
 # Below this size a thread hop costs more than the scan it would move off the event loop.
 _THREAD_THRESHOLD = 256 * 1024
-
-
-async def _maybe_thread(fn, *args, size: int):  # type: ignore[no-untyped-def]
-    if size < _THREAD_THRESHOLD:
-        return fn(*args)
-    return await asyncio.to_thread(fn, *args)

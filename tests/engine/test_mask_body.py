@@ -8,7 +8,6 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from maskgate import BodyError, Engine
 
 ID = "i-0123456789abcdef0"
@@ -45,16 +44,33 @@ def body(**extra: object) -> dict[str, object]:
                     {"type": "thinking", "thinking": f"The user wants {ID} stopped", "signature": "c2ln"},
                     {"type": "redacted_thinking", "data": f"{ID}"},
                     {"type": "text", "text": f"Stopping {ID}."},
-                    {"type": "tool_use", "id": "toolu_01", "name": "Bash", "input": {"command": f"aws ec2 stop-instances --instance-ids {ID}", ID: [ID]}},
+                    {
+                        "type": "tool_use",
+                        "id": "toolu_01",
+                        "name": "Bash",
+                        "input": {"command": f"aws ec2 stop-instances --instance-ids {ID}", ID: [ID]},
+                    },
                 ],
             },
             {
                 "role": "user",
                 "content": [
-                    {"type": "tool_result", "tool_use_id": "toolu_01", "content": f'{{"StoppingInstances": [{{"InstanceId": "{ID}"}}]}}'},
-                    {"type": "tool_result", "tool_use_id": "toolu_02", "content": [{"type": "text", "text": ID}]},
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "toolu_01",
+                        "content": f'{{"StoppingInstances": [{{"InstanceId": "{ID}"}}]}}',
+                    },
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "toolu_02",
+                        "content": [{"type": "text", "text": ID}],
+                    },
                     {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": ID}},
-                    {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": f"log {ID}"}, "title": ID},
+                    {
+                        "type": "document",
+                        "source": {"type": "text", "media_type": "text/plain", "data": f"log {ID}"},
+                        "title": ID,
+                    },
                 ],
             },
         ],
@@ -78,7 +94,10 @@ def test_masks_what_the_model_reads_and_nothing_else() -> None:
     assert thinking["thinking"] == f"The user wants {ID} stopped" and thinking["signature"] == "c2ln"
     assert redacted["data"] == ID
     assert text["text"] == "Stopping ec2-001."
-    assert tool_use["input"] == {"command": "aws ec2 stop-instances --instance-ids ec2-001", "ec2-001": ["ec2-001"]}
+    assert tool_use["input"] == {
+        "command": "aws ec2 stop-instances --instance-ids ec2-001",
+        "ec2-001": ["ec2-001"],
+    }
     assert tool_use["id"] == "toolu_01"
     r1, r2, image, doc = results["content"]
     assert r1["content"] == '{"StoppingInstances": [{"InstanceId": "ec2-001"}]}'
@@ -115,8 +134,18 @@ def test_escapes_do_not_hide_identifiers(escaped: str, value: str) -> None:
 
 
 def test_json_keys_give_context() -> None:
-    raw = json.dumps({"messages": [{"role": "assistant", "content": [
-        {"type": "tool_use", "id": "t", "name": "x", "input": {"AccountId": "123456789012"}}]}]}).encode()
+    raw = json.dumps(
+        {
+            "messages": [
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "tool_use", "id": "t", "name": "x", "input": {"AccountId": "123456789012"}}
+                    ],
+                }
+            ]
+        }
+    ).encode()
     out = json.loads(Engine().mask_body(raw).output)
     assert out["messages"][0]["content"][0]["input"] == {"AccountId": "acct-001"}
 
@@ -148,12 +177,16 @@ JSON_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=30)
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(JSON_TEXT, st.sampled_from([ID, KEY, "vpc-0a1b2c3d", ""]), JSON_TEXT), max_size=6),
-       st.booleans())
-def test_bodies_stay_valid_and_byte_identical_outside_strings(parts: list[tuple[str, str, str]], ascii: bool) -> None:
-    content = [
-        {"type": "text", "text": f"{a} {ident} {b}"} for a, ident, b in parts
-    ] or [{"type": "text", "text": "none"}]
+@given(
+    st.lists(st.tuples(JSON_TEXT, st.sampled_from([ID, KEY, "vpc-0a1b2c3d", ""]), JSON_TEXT), max_size=6),
+    st.booleans(),
+)
+def test_bodies_stay_valid_and_byte_identical_outside_strings(
+    parts: list[tuple[str, str, str]], ascii: bool
+) -> None:
+    content = [{"type": "text", "text": f"{a} {ident} {b}"} for a, ident, b in parts] or [
+        {"type": "text", "text": "none"}
+    ]
     doc = {"model": "m", "messages": [{"role": "user", "content": content}]}
     raw = json.dumps(doc, ensure_ascii=ascii).encode()
     engine = Engine()

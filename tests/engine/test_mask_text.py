@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import random
 
+import maskgate
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import maskgate
 from maskgate import Engine, parse_pseudonym
 
 HEX = "0123456789abcdef"
@@ -75,7 +74,12 @@ def test_same_original_same_pseudonym_and_namespaces_are_separate() -> None:
 
 def test_never_masks_part_of_an_id() -> None:
     engine = Engine()
-    for text in ["i-0123456789abcdef0123", "sg-0123456789abcdef", "xi-0123456789abcdef0", "i-0123456789ABCDEF0"]:
+    for text in [
+        "i-0123456789abcdef0123",
+        "sg-0123456789abcdef",
+        "xi-0123456789abcdef0",
+        "i-0123456789ABCDEF0",
+    ]:
         assert engine.mask(text).text == text
 
 
