@@ -71,3 +71,8 @@ def write_forever(spec: dict[str, Any], namespace: str, log_path: str) -> None:
             batch_no += 1
 
     asyncio.run(run())
+
+
+def load_key_hash(path: str) -> bytes:
+    """Used by the key-file race test: every worker returns a hash made with the key it loaded."""
+    return StoreKey.load_or_create(path).index_hash("ns", "probe")

@@ -133,9 +133,8 @@ async def test_expiry_never_reuses_numbers(backend: Backend) -> None:
     assert await store.lookup(ns, [("ec2", 1), ("ec2", 3), ("ec2", 4)]) == [None, ec2(3), ec2(1)]
 
 
+@pytest.mark.parametrize("backend", ["redis", "redis-cluster"], indirect=True)
 async def test_redis_counters_have_no_ttl(backend: Backend) -> None:
-    if backend.name == "embedded":
-        pytest.skip("Redis layout only")
     store, ns = backend.make(ttl_seconds=60), backend.ns()
     await store.get_or_create(ns, [("ec2", ec2(1))])
     client = backend.sync_client()

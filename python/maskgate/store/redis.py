@@ -10,7 +10,8 @@ can touch them atomically::
 get_or_create is one EVALSHA (EVAL on NOSCRIPT) per attempt. The ciphertext is bound to its slot
 ``(namespace, kind, n)``, and only the client holds the key, so the client has to encrypt for the n the
 script is going to allocate. It therefore sends, with the items, its expectation of each new item's n
-(from the counters the previous call returned, 0 for an unknown namespace). The script looks every
+(from the counters the previous call returned, 0 for an unknown namespace; originals this process
+has already seen mapped are sent as "expected to exist", without ciphertext). The script looks every
 item up (under the index hash of each configured key) and, only if every new item's n equals
 ``counter + rank`` as expected, writes all of them and bumps the counters; otherwise it writes nothing
 and returns what exists plus the real counters, and the client retries once with exact data. Usually
@@ -59,6 +60,7 @@ T = TypeVar("T")
 DEFAULT_PREFIX = "maskgate:"
 _MAX_ATTEMPTS = 12
 _COUNTER_CACHE_SIZE = 4096
+_SEEN_CACHE_SIZE = 50_000  # hints only: the script re-checks everything, so staleness costs a retry
 
 # KEYS: o2p, p2o, ctr.  ARGV: ttl_ms, H, then per item: kind, expected_n, blob, hash_1..hash_H
 # (hash_1 = current key). expected_n 0 means "I believe it exists". Returns
@@ -219,6 +221,7 @@ class RedisStore:
         self._prefix = prefix
         self._op_timeout = op_timeout
         self._counters: OrderedDict[str, dict[str, int]] = OrderedDict()
+        self._seen: OrderedDict[bytes, tuple[str, int]] = OrderedDict()
         self._goc = _Script(_GET_OR_CREATE)
         self._lookup = _Script(_LOOKUP)
         self._load = _Script(_LOAD)
@@ -302,7 +305,9 @@ class RedisStore:
             return []
         keys = self._keys(namespace)
         hashes = [self._key.index_hashes(namespace, original) for _, original in unique]
-        known: list[str | None] = [None] * len(unique)  # refs learnt from a failed attempt
+        # Items this process has seen mapped are expected to exist (no ciphertext sent), so a batch
+        # mixing known and new originals still plans the right n on the first attempt.
+        known = [self._seen.get(hs[0]) for hs in hashes]
         counters = dict(self._counters.get(namespace, {}))
         for attempt in range(_MAX_ATTEMPTS):
             args: list[Any] = [self._ttl_ms, self._key.key_count]
@@ -320,8 +325,9 @@ class RedisStore:
             self._remember(namespace, counters)
             if ok:
                 out = [_parse_ref(r) for r in refs]
+                self._remember_refs(hashes, out)
                 return [out[i] for i in where]
-            known = [r if r else None for r in refs]
+            known = [_parse_ref(r) if r else None for r in refs]
             if attempt >= 2:  # real contention on this namespace: back off a little
                 await asyncio.sleep(random.uniform(0, 0.002 * attempt))
         raise StoreUnavailable("redis store: too much write contention on one namespace, try again")
@@ -426,6 +432,14 @@ class RedisStore:
         return await self._call(scan())
 
     # -- helpers ----------------------------------------------------------------------------------------
+
+    def _remember_refs(self, hashes: list[list[bytes]], refs: list[tuple[str, int]]) -> None:
+        """Bounded LRU of current-key index hash -> ref (the hash already binds the namespace)."""
+        for hs, ref in zip(hashes, refs, strict=True):
+            self._seen[hs[0]] = ref
+            self._seen.move_to_end(hs[0])
+        while len(self._seen) > _SEEN_CACHE_SIZE:
+            self._seen.popitem(last=False)
 
     def _remember(self, namespace: str, counters: dict[str, int]) -> None:
         """Cache the latest counters so the next call can guess n right (bounded LRU)."""
