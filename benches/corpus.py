@@ -10,6 +10,8 @@ masker must leave alone.
     make_labelled(size_bytes, seed=0) -> (text, planted, lookalikes)
     make_annotated(size_bytes, seed=0) -> Annotated  the same, with character offsets per occurrence
 
+`python benches/corpus.py [100KB|4MB|<bytes>]` prints what a corpus holds.
+
 `planted` holds one `(kind_label, value)` per occurrence (a value repeats when the same resource is
 mentioned again, as in real sessions); every occurrence of a planted value sits in a context a
 masker is expected to catch. `lookalikes` holds one string per occurrence of something that must
@@ -1395,3 +1397,44 @@ def make_body(size_bytes: int, seed: int = 0) -> bytes:
     messages += [assistant, user]
     body["messages"] = messages
     return _enc(body)
+
+
+def _report(size_bytes: int, seed: int = 0) -> None:
+    """Prints what a corpus of this size holds: sizes, timings, planted counts, density per block type."""
+    import bisect
+    import time
+
+    t0 = time.perf_counter()
+    a = make_annotated(size_bytes, seed)
+    t1 = time.perf_counter()
+    body = make_body(size_bytes, seed)
+    t2 = time.perf_counter()
+    doc = json.loads(body)
+    assert all(a.text[s.start:s.end] == s.value for s in a.planted + a.lookalikes)
+    print(f"text: {len(a.text.encode())} bytes in {t1 - t0:.2f} s; body: {len(body)} bytes in "
+          f"{t2 - t1:.2f} s, valid JSON, {len(doc['messages'])} messages, {len(doc['tools'])} tools")
+    occurrences = Counter(s.kind for s in a.planted)
+    unique = Counter(kind for kind, _ in {(s.kind, s.value) for s in a.planted})
+    print(f"planted: {len(a.planted)} occurrences, {sum(unique.values())} distinct values")
+    for kind in KINDS:
+        print(f"  {kind:<18} {occurrences[kind]:>6} {unique[kind]:>6}")
+    print(f"look-alikes: {len(a.lookalikes)}")
+    starts = [start for _, start, _ in a.blocks]
+    size_of: Counter[str] = Counter()
+    found_in: Counter[str] = Counter()
+    for name, start, end in a.blocks:
+        size_of[_Gen.BLOCKS[name][0]] += len(a.text[start:end].encode())
+    for s in a.planted:
+        found_in[_Gen.BLOCKS[a.blocks[bisect.bisect_right(starts, s.start) - 1][0]][0]] += 1
+    print("by block group: share of bytes, identifiers, bytes per identifier")
+    for group, n in size_of.most_common():
+        per = f"{n / found_in[group]:.0f}" if found_in[group] else "-"
+        print(f"  {group:<10} {n / len(a.text.encode()):6.1%} {found_in[group]:>6} {per:>8}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    for arg in sys.argv[1:] or list(SIZES):
+        print(f"== {arg}")
+        _report(SIZES.get(arg) or int(arg))
