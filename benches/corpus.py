@@ -1336,7 +1336,7 @@ def _turn(gen: _Gen) -> tuple[dict[str, object], dict[str, object]]:
 
 
 def make_body(size_bytes: int, seed: int = 0) -> bytes:
-    """A Claude Code-shaped `POST /v1/messages` body of size_bytes (exact above ~80 KB)."""
+    """A Claude Code-shaped `POST /v1/messages` body of size_bytes (exact from ~70 KB: tools and system)."""
     gen = _Gen(seed)
     system_prompt = "\n\n".join(
         f"# {title}\n" + _sentences(gen, _SYSTEM_SENTENCES, 900)
