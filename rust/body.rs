@@ -191,7 +191,7 @@ impl Walk<'_> {
             }
             Node::Array(items) => items.iter().for_each(|b| self.block(b)),
             Node::String(s) => self.push(*s, None),
-            Node::Other => {}
+            Node::Bool(_) | Node::Other => {}
         }
     }
 
@@ -206,7 +206,7 @@ impl Walk<'_> {
             }
             Node::Array(items) => items.iter().for_each(|v| self.everything(v, key)),
             Node::String(s) => self.push(*s, key),
-            Node::Other => {}
+            Node::Bool(_) | Node::Other => {}
         }
     }
 

@@ -33,6 +33,10 @@ pub struct Hit {
 pub struct Plan {
     /// Every identifier, in input order.
     pub hits: Vec<Hit>,
+    /// A request body's top-level `model`, read while parsing (routing needs it).
+    pub model: Option<String>,
+    /// A request body's top-level `stream`.
+    pub stream: bool,
 }
 
 impl Plan {
@@ -130,7 +134,7 @@ impl Engine {
                 original: text[f.start..f.end].into(),
             })
             .collect();
-        Plan { hits }
+        Plan { hits, model: None, stream: false }
     }
 
     /// Finds what to mask in an Anthropic Messages request body.
@@ -158,7 +162,12 @@ impl Engine {
             }
         }
         hits.sort_by_key(|h| h.start);
-        Ok(Plan { hits })
+        let model = match root.get(body, "model") {
+            Some(json::Node::String(s)) => Some(json::decode(body, *s).text.into_owned()),
+            _ => None,
+        };
+        let stream = matches!(root.get(body, "stream"), Some(json::Node::Bool(true)));
+        Ok(Plan { hits, model, stream })
     }
 
     /// Replaces every hit with its pseudonym; fails (and outputs nothing) if one is unmapped.

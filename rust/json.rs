@@ -22,6 +22,7 @@ pub(crate) enum Node {
     Object(Vec<(Str, Node)>),
     Array(Vec<Node>),
     String(Str),
+    Bool(bool),
     Other,
 }
 
@@ -184,8 +185,8 @@ impl Parser<'_> {
             Some(b'{') => self.object(depth),
             Some(b'[') => self.array(depth),
             Some(b'"') => Ok(Node::String(self.string()?)),
-            Some(b't') => self.literal(b"true"),
-            Some(b'f') => self.literal(b"false"),
+            Some(b't') => self.literal(b"true").map(|_| Node::Bool(true)),
+            Some(b'f') => self.literal(b"false").map(|_| Node::Bool(false)),
             Some(b'n') => self.literal(b"null"),
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(_) => Err(self.err("expected a value")),

@@ -149,6 +149,18 @@ impl PlanObj {
     fn __len__(&self) -> usize {
         self.plan.hits.len()
     }
+
+    /// The request's top-level `model`, if it is a string.
+    #[getter]
+    fn model(&self) -> Option<String> {
+        self.plan.model.clone()
+    }
+
+    /// The request's top-level `stream` (false unless `true`).
+    #[getter]
+    fn stream(&self) -> bool {
+        self.plan.stream
+    }
 }
 
 /// The result of masking.
@@ -455,8 +467,9 @@ impl SseObj {
         Ok(PyBytes::new(py, &out))
     }
 
-    fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let out = guarded(py, || Ok(self.inner.lock().unwrap().finish()))?;
+    #[pyo3(signature = (keep_partial = true))]
+    fn finish<'py>(&self, py: Python<'py>, keep_partial: bool) -> PyResult<Bound<'py, PyBytes>> {
+        let out = guarded(py, || Ok(self.inner.lock().unwrap().finish(keep_partial)))?;
         Ok(PyBytes::new(py, &out))
     }
 

@@ -71,15 +71,19 @@ impl SseRewriter {
         out
     }
 
-    /// Ends the stream: flushes held text of unfinished blocks and any partial event as is.
-    pub fn finish(&mut self) -> Vec<u8> {
+    /// Ends the stream: flushes held text of unfinished blocks, then any partial event as is
+    /// (or drops it, when the stream broke and the caller will send an `error` event).
+    pub fn finish(&mut self, keep_partial: bool) -> Vec<u8> {
         let mut out = Vec::new();
         let mut open: Vec<u64> = self.blocks.keys().copied().collect();
         open.sort_unstable();
         for index in open {
             self.flush_block(index, &mut out);
         }
-        out.append(&mut self.buf);
+        if keep_partial {
+            out.append(&mut self.buf);
+        }
+        self.buf.clear();
         out
     }
 
@@ -324,7 +328,7 @@ mod tests {
             for piece in input.as_bytes().chunks(chunk) {
                 out.extend(sse.feed(piece));
             }
-            out.extend(sse.finish());
+            out.extend(sse.finish(true));
             let (text, json, types) = digest(&out);
             assert_eq!(
                 text, "Stop i-0123456789abcdef0 now, then a\"b",
@@ -362,7 +366,7 @@ mod tests {
             + "event: brand_new\ndata: {\"x\":1}\n\n: comment\n\n";
         let mut sse = SseRewriter::new(unmasker());
         let mut out = sse.feed(input.as_bytes());
-        out.extend(sse.finish());
+        out.extend(sse.finish(true));
         assert_eq!(out, input.as_bytes());
     }
 
@@ -371,6 +375,6 @@ mod tests {
         let mut sse = SseRewriter::new(unmasker());
         let out = sse.feed(b"event: ping\r\ndata: {}\r\n\r\nevent: pi");
         assert_eq!(out, b"event: ping\r\ndata: {}\r\n\r\n");
-        assert_eq!(sse.finish(), b"event: pi");
+        assert_eq!(sse.finish(true), b"event: pi");
     }
 }

@@ -245,13 +245,9 @@ def anthropic_events(
     events: list[Event] = [("message_start", {"type": "message_start", "message": start})]
     for index, block in enumerate(blocks):
         first, deltas = _block_start_and_deltas(block, chunk)
-        events.append(
-            ("content_block_start", {"type": "content_block_start", "index": index, "content_block": first})
-        )
+        events.append(("content_block_start", {"type": "content_block_start", "index": index, "content_block": first}))
         for delta in deltas:
-            events.append(
-                ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
-            )
+            events.append(("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}))
         events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
     events.append(
         (
@@ -306,9 +302,7 @@ def openai_message(
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [
-            {"index": 0, "message": message, "finish_reason": _finish_reason(stop_reason(spec, blocks))}
-        ],
+        "choices": [{"index": 0, "message": message, "finish_reason": _finish_reason(stop_reason(spec, blocks))}],
         "usage": {
             "prompt_tokens": input_tokens,
             "completion_tokens": out,
@@ -469,9 +463,7 @@ async def _emit(request: Request, chunks: list[bytes], spec: dict[str, Any]) -> 
         yield chunk
 
 
-def _respond(
-    request: Request, spec: dict[str, Any], status: int, chunks: list[bytes], media_type: str
-) -> Response:
+def _respond(request: Request, spec: dict[str, Any], status: int, chunks: list[bytes], media_type: str) -> Response:
     headers = {"request-id": f"req_fake{id(spec):x}", **spec.get("headers", {})}
     if media_type == "text/event-stream":
         headers.setdefault("cache-control", "no-cache")
@@ -483,9 +475,7 @@ def _respond(
     headers["content-length"] = str(len(body))
     halves = [body[: len(body) // 2], body[len(body) // 2 :]]
     limits: dict[str, int] = {k: min(int(spec[k]), 1) for k in ("drop_after", "stall_after") if k in spec}
-    return StreamingResponse(
-        _emit(request, halves, {**spec, **limits}), status, headers=headers, media_type=media_type
-    )
+    return StreamingResponse(_emit(request, halves, {**spec, **limits}), status, headers=headers, media_type=media_type)
 
 
 async def _model_reply(state: FakeState, request: Request, openai: bool) -> Response:

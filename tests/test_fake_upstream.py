@@ -111,9 +111,7 @@ def test_thinking_then_text_then_tool(fake: FakeUpstream) -> None:
 
 
 def test_non_stream_message(fake: FakeUpstream) -> None:
-    fake.script(
-        [{"type": "text", "text": "plain", "then": {"type": "tool_use", "name": "Read", "input": {"a": 1}}}]
-    )
+    fake.script([{"type": "text", "text": "plain", "then": {"type": "tool_use", "name": "Read", "input": {"a": 1}}}])
     body = post(fake, ask(stream=False)).json()
     assert body["type"] == "message" and body["role"] == "assistant" and body["stop_reason"] == "tool_use"
     assert body["content"][0] == {"type": "text", "text": "plain"}
@@ -171,17 +169,13 @@ def test_substitute_keeps_unmatched_and_handles_braces() -> None:
 
 def test_structured_output_side_call_gets_schema_json(fake: FakeUpstream) -> None:
     fake.script([{"type": "text", "text": "main reply"}])
-    title_call = ask(
-        output_config={"effort": "medium", "format": {"type": "json_schema", "schema": TITLE_SCHEMA}}
-    )
+    title_call = ask(output_config={"effort": "medium", "format": {"type": "json_schema", "schema": TITLE_SCHEMA}})
     events = parse_sse(post(fake, title_call).text)
     assert json.loads("".join(deltas(events, 0, "text"))) == {"title": "OK"}
     events = parse_sse(post(fake, ask()).text)  # the scripted reply was kept for the real turn
     assert "".join(deltas(events, 0, "text")) == "main reply"
     fake.script([{"type": "text", "text": '{"title": "Scripted"}', "when": "json_schema"}])
-    assert json.loads(post(fake, dict(title_call, stream=False)).json()["content"][0]["text"]) == {
-        "title": "Scripted"
-    }
+    assert json.loads(post(fake, dict(title_call, stream=False)).json()["content"][0]["text"]) == {"title": "Scripted"}
 
 
 def test_schema_instance() -> None:
@@ -245,9 +239,7 @@ def test_stall_after_keeps_connection_open(fake: FakeUpstream) -> None:
     received = b""
     started = time.monotonic()
     with pytest.raises(httpx.ReadTimeout):
-        with httpx.stream(
-            "POST", fake.url + "/v1/messages", json=ask(), timeout=httpx.Timeout(10, read=0.5)
-        ) as r:
+        with httpx.stream("POST", fake.url + "/v1/messages", json=ask(), timeout=httpx.Timeout(10, read=0.5)) as r:
             for piece in r.iter_raw():
                 received += piece
     assert time.monotonic() - started >= 0.5
@@ -280,9 +272,7 @@ def test_non_stream_drop(fake: FakeUpstream) -> None:
 
 
 def test_raw_events_pass_verbatim(fake: FakeUpstream) -> None:
-    fake.script(
-        [{"type": "raw", "events": [{"event": "brand_new", "data": {"type": "brand_new"}}, {"data": "x"}]}]
-    )
+    fake.script([{"type": "raw", "events": [{"event": "brand_new", "data": {"type": "brand_new"}}, {"data": "x"}]}])
     assert post(fake, ask()).text == 'event: brand_new\ndata: {"type":"brand_new"}\n\ndata: x\n\n'
 
 

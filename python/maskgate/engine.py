@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,16 @@ from maskgate import _core
 
 if TYPE_CHECKING:
     from maskgate.store import MappingStore
+
+
+@dataclass(frozen=True)
+class MaskedRequest:
+    """A masked Messages request, with what routing needs from it."""
+
+    masked: _core.Masked
+    model: str | None
+    stream: bool
+
 
 Finding = _core.Finding
 Masked = _core.Masked
@@ -124,15 +135,19 @@ class Engine:
         return self.core.apply(plan, ns)
 
     async def amask_body(self, body: bytes, namespace: str | None = None) -> Masked:
+        return (await self.amask_request(body, namespace)).masked
+
+    async def amask_request(self, body: bytes, namespace: str | None = None) -> MaskedRequest:
+        """Masks a request body; big bodies are scanned off the event loop (the GIL is released)."""
         ns = namespace or self.namespace
         await self.warm(ns)
-        if len(body) < _THREAD_THRESHOLD:
-            plan = self.core.plan_request(body, ns)
-            await self._allocate(plan, ns)
-            return self.core.apply(plan, ns)
-        plan = await asyncio.to_thread(self.core.plan_request, body, ns)
+        offload = len(body) >= _THREAD_THRESHOLD
+        plan = (
+            await asyncio.to_thread(self.core.plan_request, body, ns) if offload else self.core.plan_request(body, ns)
+        )
         await self._allocate(plan, ns)
-        return await asyncio.to_thread(self.core.apply, plan, ns)
+        masked = await asyncio.to_thread(self.core.apply, plan, ns) if offload else self.core.apply(plan, ns)
+        return MaskedRequest(masked, plan.model, plan.stream)
 
     async def aunmask(self, text: str, namespace: str | None = None) -> str:
         ns = namespace or self.namespace

@@ -72,9 +72,7 @@ def test_user_file_overrides_adds_and_disables(tmp_path: Path) -> None:
         ("this is not toml", "bad.toml:"),
     ],
 )
-def test_bad_user_files_fail_at_load_naming_file_entry_problem(
-    tmp_path: Path, source: str, message: str
-) -> None:
+def test_bad_user_files_fail_at_load_naming_file_entry_problem(tmp_path: Path, source: str, message: str) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(source, encoding="utf-8")
     with pytest.raises(CatalogueError, match="bad.toml") as info:

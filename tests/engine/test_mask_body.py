@@ -139,9 +139,7 @@ def test_json_keys_give_context() -> None:
             "messages": [
                 {
                     "role": "assistant",
-                    "content": [
-                        {"type": "tool_use", "id": "t", "name": "x", "input": {"AccountId": "123456789012"}}
-                    ],
+                    "content": [{"type": "tool_use", "id": "t", "name": "x", "input": {"AccountId": "123456789012"}}],
                 }
             ]
         }
@@ -181,9 +179,7 @@ JSON_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=30)
     st.lists(st.tuples(JSON_TEXT, st.sampled_from([ID, KEY, "vpc-0a1b2c3d", ""]), JSON_TEXT), max_size=6),
     st.booleans(),
 )
-def test_bodies_stay_valid_and_byte_identical_outside_strings(
-    parts: list[tuple[str, str, str]], ascii: bool
-) -> None:
+def test_bodies_stay_valid_and_byte_identical_outside_strings(parts: list[tuple[str, str, str]], ascii: bool) -> None:
     content = [{"type": "text", "text": f"{a} {ident} {b}"} for a, ident, b in parts] or [
         {"type": "text", "text": "none"}
     ]

@@ -71,16 +71,28 @@ def redis_binaries() -> tuple[str, str] | None:
     return (server, cli) if server and cli else None
 
 
-def start_redis(
-    port: int, workdir: Path, *extra: str
-) -> subprocess.Popen[bytes]:
+def start_redis(port: int, workdir: Path, *extra: str) -> subprocess.Popen[bytes]:
     """A private redis-server on 127.0.0.1:port, data in workdir."""
     bins = redis_binaries()
     assert bins is not None
     workdir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
-        [bins[0], "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir), "--save", "",
-         "--protected-mode", "no", "--logfile", str(workdir / "redis.log"), *extra],
+        [
+            bins[0],
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(workdir),
+            "--save",
+            "",
+            "--protected-mode",
+            "no",
+            "--logfile",
+            str(workdir / "redis.log"),
+            *extra,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -132,20 +144,39 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterI
                 port = free_port(7000, 7999)
             ports.append(port)
             procs.append(
-                start_redis(port, base / str(i), "--cluster-enabled", "yes",
-                            "--cluster-config-file", str(base / str(i) / "nodes.conf"),
-                            "--cluster-node-timeout", "2000", "--appendonly", "no")
+                start_redis(
+                    port,
+                    base / str(i),
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    str(base / str(i) / "nodes.conf"),
+                    "--cluster-node-timeout",
+                    "2000",
+                    "--appendonly",
+                    "no",
+                )
             )
         subprocess.run(
-            [bins[1], "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
-             "--cluster-replicas", "0", "--cluster-yes"],
-            check=True, capture_output=True, timeout=60,
+            [
+                bins[1],
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{p}" for p in ports),
+                "--cluster-replicas",
+                "0",
+                "--cluster-yes",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
         )
         deadline = time.monotonic() + 30
         while True:
             states = [
-                subprocess.run([bins[1], "-p", str(p), "cluster", "info"], capture_output=True,
-                               text=True, timeout=5).stdout
+                subprocess.run(
+                    [bins[1], "-p", str(p), "cluster", "info"], capture_output=True, text=True, timeout=5
+                ).stdout
                 for p in ports
             ]
             if all("cluster_state:ok" in s for s in states):
@@ -217,8 +248,13 @@ class Backend:
 
     def spec(self) -> dict[str, Any]:
         """Picklable description for worker processes."""
-        return {"name": self.name, "path": str(self.db_path), "url": self.url, "prefix": self.prefix,
-                "secret": self.secret}
+        return {
+            "name": self.name,
+            "path": str(self.db_path),
+            "url": self.url,
+            "prefix": self.prefix,
+            "secret": self.secret,
+        }
 
     def sync_client(self) -> Any:
         assert self.url is not None

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import random
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,9 @@ def make_store(spec: dict[str, Any]) -> MappingStore:
     return RedisStore.from_url(spec["url"], key, ttl_seconds=3600, prefix=spec["prefix"])
 
 
-def hammer(spec: dict[str, Any], namespace: str, items: list[tuple[str, str]], seed: int,
-           barrier: Any, out: Any) -> None:
+def hammer(
+    spec: dict[str, Any], namespace: str, items: list[tuple[str, str]], seed: int, barrier: Any, out: Any
+) -> None:
     """Create the same originals as the sibling processes, in a different order and batching."""
 
     async def run() -> dict[str, tuple[str, int]]:
@@ -50,7 +52,7 @@ def hammer(spec: dict[str, Any], namespace: str, items: list[tuple[str, str]], s
     try:
         out.put(("ok", asyncio.run(run())))
     except BaseException as exc:  # report instead of hanging the parent
-        out.put(("error", f"{type(exc).__name__}: {exc}"))
+        out.put(("error", "".join(traceback.format_exception(exc))))
 
 
 def write_forever(spec: dict[str, Any], namespace: str, log_path: str) -> None:

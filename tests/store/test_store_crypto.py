@@ -83,8 +83,10 @@ def test_rotation_reads_old_writes_new() -> None:
     rotating = StoreKey(new, previous=[old])
     assert rotating.key_count == 2
     assert rotating.decrypt("ns", "ec2", 1, blob) == ("i-1", False)
-    assert rotating.index_hashes("ns", "i-1") == [StoreKey(new).index_hash("ns", "i-1"),
-                                                  old_key.index_hash("ns", "i-1")]
+    assert rotating.index_hashes("ns", "i-1") == [
+        StoreKey(new).index_hash("ns", "i-1"),
+        old_key.index_hash("ns", "i-1"),
+    ]
     assert rotating.decrypt("ns", "ec2", 1, rotating.encrypt("ns", "ec2", 1, "i-1")) == ("i-1", True)
     with pytest.raises(StoreError):
         StoreKey(new).decrypt("ns", "ec2", 1, blob)

@@ -102,8 +102,6 @@ async def test_hung_redis_times_out_then_recovers(private_redis: PrivateRedis) -
             await asyncio.sleep(0.1)
         else:
             pytest.fail("store did not recover after Redis resumed")
-        assert await store.get_or_create("hung", [("vpc", "vpc-0123"), ("vpc", "vpc-4")]) == [
-            ("vpc", 1), ("vpc", 2)
-        ]
+        assert await store.get_or_create("hung", [("vpc", "vpc-0123"), ("vpc", "vpc-4")]) == [("vpc", 1), ("vpc", 2)]
     finally:
         await store.aclose()

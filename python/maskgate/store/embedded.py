@@ -215,7 +215,7 @@ class EmbeddedStore:
             raise
         except sqlite3.OperationalError as exc:
             # locked/busy past the timeout, I/O error, disk full, cannot open: transient or operational.
-            raise StoreUnavailable(f"embedded store unavailable: {_sqlite_reason(exc)}") from None
+            raise StoreUnavailable(f"embedded store unavailable: {_sqlite_reason(exc)}") from exc
         except sqlite3.Error as exc:
             raise StoreError(f"embedded store error: {_sqlite_reason(exc)}") from None
         except OSError as exc:
@@ -226,9 +226,7 @@ class EmbeddedStore:
         if conn is not None:
             return conn
         self._ensure_file()
-        conn = sqlite3.connect(
-            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
-        )
+        conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA journal_mode=WAL").fetchone()
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
@@ -367,9 +365,7 @@ class EmbeddedStore:
                         )
                     continue
                 if kind not in counters:
-                    row = conn.execute(
-                        "SELECT last_n FROM counters WHERE ns = ? AND kind = ?", (ns, kind)
-                    ).fetchone()
+                    row = conn.execute("SELECT last_n FROM counters WHERE ns = ? AND kind = ?", (ns, kind)).fetchone()
                     counters[kind] = int(row[0]) if row else 0
                 n = counters[kind] + 1
                 counters[kind] = n
@@ -377,9 +373,7 @@ class EmbeddedStore:
                 inserts.append((ns, hs[0], kind, n, self._key.encrypt(ns, kind, n, original)))
                 out.append((kind, n))
             if inserts:
-                conn.executemany(
-                    "INSERT INTO mappings(ns, idx, kind, n, value) VALUES (?, ?, ?, ?, ?)", inserts
-                )
+                conn.executemany("INSERT INTO mappings(ns, idx, kind, n, value) VALUES (?, ?, ?, ?, ?)", inserts)
                 conn.executemany(
                     "INSERT INTO counters(ns, kind, last_n) VALUES (?, ?, ?) "
                     "ON CONFLICT(ns, kind) DO UPDATE SET last_n = max(last_n, excluded.last_n)",

@@ -60,6 +60,7 @@ T = TypeVar("T")
 DEFAULT_PREFIX = "maskgate:"
 _MAX_ATTEMPTS = 12
 _COUNTER_CACHE_SIZE = 4096
+_REKEY_BATCH = 500
 _SEEN_CACHE_SIZE = 50_000  # hints only: the script re-checks everything, so staleness costs a retry
 
 # KEYS: o2p, p2o, ctr.  ARGV: ttl_ms, H, then per item: kind, expected_n, blob, hash_1..hash_H
@@ -72,7 +73,7 @@ local ttl = tonumber(ARGV[1])
 local H = tonumber(ARGV[2])
 local stride = 3 + H
 local count = (#ARGV - 2) / stride
-local refs, at, nxt, kinds = {}, {}, {}, {}
+local refs, at, nxt, kinds, bumped = {}, {}, {}, {}, {}
 local ok = 1
 for i = 1, count do
   local b = 2 + (i - 1) * stride
@@ -96,6 +97,7 @@ for i = 1, count do
     at[i] = 0
     local n = nxt[kind] + 1
     nxt[kind] = n
+    bumped[kind] = true
     refs[i] = kind .. ':' .. n
     if tonumber(ARGV[b + 2]) ~= n then ok = 0 end
   end
@@ -114,7 +116,7 @@ if ok == 1 then
     out[#out + 1] = refs[i]
   end
   for _, kind in ipairs(kinds) do
-    redis.call('HSET', ctr, kind, nxt[kind])
+    if bumped[kind] then redis.call('HSET', ctr, kind, nxt[kind]) end
   end
   redis.call('PEXPIRE', o2p, ttl)
   redis.call('PEXPIRE', p2o, ttl)
@@ -288,13 +290,25 @@ class RedisStore:
                 aw.close()  # never started; avoids a "never awaited" warning
             raise StoreError("store is closed")
         try:
-            return await asyncio.wait_for(aw, self._op_timeout)
+            return await asyncio.wait_for(self._ready(aw), self._op_timeout)
         except StoreError:
             raise
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"redis unavailable: {type(exc).__name__}") from None
         except rexc.RedisError as exc:
             raise StoreError(f"redis error: {type(exc).__name__}") from None
+
+    async def _ready(self, aw: Awaitable[T]) -> T:
+        """Initialize a cluster client (once, under its lock) before the command is routed.
+
+        redis-py resolves a command's routing policy before it initializes the cluster client, so
+        commands issued concurrently on a fresh (or reset) client go to arbitrary nodes, collect MOVED
+        replies, and after a few of those the client resets every connection, failing the others.
+        ``initialize()`` is a no-op once done and serializes the first one.
+        """
+        if isinstance(self._client, RedisCluster):
+            await self._client.initialize()
+        return await aw
 
     # -- MappingStore -----------------------------------------------------------------------------------
 
@@ -387,8 +401,7 @@ class RedisStore:
         o2p, p2o, _ = self._keys(namespace)
         values: dict[Any, Any] = await self._call(self._client.hgetall(p2o))
         index: dict[Any, Any] = await self._call(self._client.hgetall(o2p))
-        args: list[Any] = [self._key.key_count]
-        pending = 0
+        batches: list[list[Any]] = []
         bad = 0
         for field, blob in values.items():
             kind, n = _parse_ref(field)
@@ -402,13 +415,15 @@ class RedisStore:
             if current and not stale_index:
                 continue
             new_blob = blob if current else self._key.encrypt(namespace, kind, n, original)
-            args += [field, blob, new_blob, *hs]
-            pending += 1
+            if not batches or len(batches[-1]) >= 1 + _REKEY_BATCH * (3 + len(hs)):
+                batches.append([len(hs)])  # bounded scripts, so Redis is never blocked for long
+            batches[-1] += [field, blob, new_blob, *hs]
         if bad:
             log.warning("redis store rekey: %d value(s) did not decrypt under any key", bad)
-        if not pending:
-            return 0
-        return int(await self._call(self._rekey(self._client, [o2p, p2o], args)))
+        done = 0
+        for args in batches:
+            done += int(await self._call(self._rekey(self._client, [o2p, p2o], args)))
+        return done
 
     async def rekey_all(self) -> int:
         """rekey() every namespace under this store's prefix (SCAN; all nodes on a cluster)."""

@@ -1,0 +1,47 @@
+"""Structured logs: one line per request, JSON when not on a terminal.
+
+Log records carry counts, durations and ids, never a prompt, an original or a key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Any
+
+logger = logging.getLogger("maskgate")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "msg": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            out.update(fields)
+        return json.dumps(out, separators=(",", ":"))
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, "fields", None)
+        tail = " ".join(f"{k}={v}" for k, v in fields.items()) if isinstance(fields, dict) else ""
+        return f"{record.levelname.lower():5} {record.getMessage()} {tail}".rstrip()
+
+
+def configure(fmt: str = "auto", level: int = logging.INFO) -> None:
+    use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if use_json else TextFormatter())
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def event(msg: str, level: int = logging.INFO, **fields: Any) -> None:
+    logger.log(level, msg, extra={"fields": fields})

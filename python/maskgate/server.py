@@ -1,0 +1,348 @@
+"""The gateway: Claude Code -> maskgate -> provider, masked both ways, streamed.
+
+`uvicorn maskgate.server:app` serves it with settings from the environment; `create_app`
+builds one from explicit `Settings` (tests, `maskgate serve`).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from maskgate import logs
+from maskgate._core import BodyError, Unmasker
+from maskgate.auth import Client, authenticate
+from maskgate.engine import Engine, MaskedRequest
+from maskgate.errors import error_event, error_response
+from maskgate.settings import Settings, SettingsError
+from maskgate.store import MappingStore, StoreError, StoreKey, open_store
+from maskgate.upstream import is_event_stream, make_client, request_headers, response_headers, upstream_url
+
+BODY_READ_TIMEOUT = 60.0
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class PayloadTooLarge(Exception):
+    pass
+
+
+class Gateway:
+    """Holds what lives as long as the server: settings, engine, store, upstream client."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = Engine(settings.catalogues, enable=settings.enable, disable=settings.disable)
+        self.routes = {r.model: r for r in settings.routes}
+        self._store: MappingStore | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def store(self) -> MappingStore:
+        assert self._store is not None, "the gateway is not started"
+        return self._store
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        assert self._client is not None, "the gateway is not started"
+        return self._client
+
+    async def start(self) -> None:
+        s = self.settings
+        key = StoreKey(s.store_key) if s.store_key else None
+        if not s.redis_url:
+            s.store_path.parent.mkdir(parents=True, exist_ok=True)
+        self._store = open_store(s.redis_url, s.store_path, key, s.store_ttl_seconds)
+        self.engine = Engine(s.catalogues, enable=s.enable, disable=s.disable, store=self._store)
+        self._client = make_client(s.upstream_timeout)
+        logs.event("started", upstream=s.upstream_url, store="redis" if s.redis_url else "embedded")
+
+    async def stop(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+        if self._store is not None:
+            await self._store.aclose()
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _client_of(self, request: Request) -> Client | None:
+        return authenticate(request.headers, self.settings.all_tenants)
+
+    async def _read_body(self, request: Request) -> bytes:
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge
+        chunks: list[bytes] = []
+        size = 0
+        with anyio.fail_after(BODY_READ_TIMEOUT):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _masked_request(self, request: Request, client: Client) -> MaskedRequest | Response:
+        """Reads and masks a request body, or says (in the Anthropic shape) why not."""
+        content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return error_response(415, "content-type must be application/json")
+        try:
+            body = await self._read_body(request)
+        except PayloadTooLarge:
+            return error_response(413, f"request body is over the {self.settings.max_body_bytes}-byte limit")
+        except TimeoutError:
+            return error_response(408, "request body not received in time", "invalid_request_error")
+        except ClientDisconnect:
+            return error_response(400, "client disconnected while sending the body")
+        if not body:
+            return error_response(400, "request body is empty")
+        try:
+            return await self.engine.amask_request(body, client.tenant)
+        except BodyError as e:
+            return error_response(400, f"request body: {e}")
+        except StoreError:
+            # Fail closed: without the map nothing can be masked, so nothing is forwarded.
+            return error_response(503, "the pseudonym store is unavailable; the request was not forwarded")
+
+    # -- endpoints -----------------------------------------------------------------------
+
+    async def messages(self, request: Request) -> Response:
+        started = time.perf_counter()
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        client = self._client_of(request)
+        if client is None:
+            return self._log(error_response(401, "invalid or missing API key"), rid, request, started)
+        prepared = await self._masked_request(request, client)
+        if isinstance(prepared, Response):
+            return self._log(prepared, rid, request, started, tenant=client.tenant)
+        masked_ms = (time.perf_counter() - started) * 1000
+        counts = prepared.masked.counts()
+        unmasker = prepared.masked.unmasker()
+        info = {"tenant": client.tenant, "model": prepared.model, "masked": counts, "mask_ms": round(masked_ms, 2)}
+        route = self.routes.get(prepared.model or "")
+        if route is not None:
+            from maskgate.providers.litellm_bridge import call_route
+
+            return await call_route(self, route, prepared, request, unmasker, rid, started, info)
+        url = upstream_url(self.settings.upstream_url, request.url.path, request.url.query)
+        headers = request_headers(request.headers.items(), client.passthrough, self.settings.upstream_api_key)
+        upstream_request = self.client.build_request("POST", url, headers=headers, content=prepared.masked.output)
+        try:
+            upstream = await self.client.send(upstream_request, stream=True)
+        except httpx.TimeoutException:
+            return self._log(error_response(504, "upstream timed out"), rid, request, started, **info)
+        except httpx.HTTPError:
+            return self._log(error_response(502, "upstream unreachable"), rid, request, started, **info)
+        return await self.relay(upstream, unmasker, rid, request, started, info)
+
+    async def relay(
+        self,
+        upstream: httpx.Response,
+        unmasker: Unmasker,
+        rid: str,
+        request: Request,
+        started: float,
+        info: dict[str, Any],
+    ) -> Response:
+        headers = response_headers(upstream.headers)
+        if upstream.status_code >= 300 or not is_event_stream(upstream.headers):
+            try:
+                raw = await upstream.aread()
+            except httpx.HTTPError:
+                return self._log(error_response(502, "upstream connection lost"), rid, request, started, **info)
+            finally:
+                await upstream.aclose()
+            body = raw
+            if 200 <= upstream.status_code < 300 and len(unmasker):
+                try:
+                    body, restored = unmasker.unmask_response(raw)
+                    info["restored"] = restored
+                except BodyError:
+                    body = raw  # not JSON: nothing we could restore, pass it as it came
+            response = Response(body, upstream.status_code, headers)
+            return self._log(response, rid, request, started, **info)
+        return StreamingResponse(
+            self._stream(upstream, unmasker, rid, request, started, info),
+            upstream.status_code,
+            headers,
+        )
+
+    async def _stream(
+        self,
+        upstream: httpx.Response,
+        unmasker: Unmasker,
+        rid: str,
+        request: Request,
+        started: float,
+        info: dict[str, Any],
+    ) -> AsyncIterator[bytes]:
+        sse = unmasker.sse() if len(unmasker) else None
+        status = "ok"
+        try:
+            async for chunk in upstream.aiter_raw():
+                out = sse.feed(chunk) if sse else chunk
+                if out:
+                    yield out
+            if sse:
+                tail = sse.finish()
+                if tail:
+                    yield tail
+        except httpx.HTTPError:
+            status = "upstream_broken"
+            if sse:
+                tail = sse.finish(keep_partial=False)
+                if tail:
+                    yield tail
+            yield error_event("upstream connection lost mid-stream")
+        finally:
+            # Also reached when the client goes away: the upstream request is cancelled with it.
+            await upstream.aclose()
+            if sse:
+                info["restored"] = sse.restored()
+            logs.event(
+                "request",
+                id=rid,
+                route=request.url.path,
+                status=upstream.status_code,
+                stream=status,
+                ms=round((time.perf_counter() - started) * 1000, 2),
+                **info,
+            )
+
+    async def count_tokens(self, request: Request) -> Response:
+        started = time.perf_counter()
+        rid = uuid.uuid4().hex[:16]
+        client = self._client_of(request)
+        if client is None:
+            return self._log(error_response(401, "invalid or missing API key"), rid, request, started)
+        prepared = await self._masked_request(request, client)
+        if isinstance(prepared, Response):
+            return self._log(prepared, rid, request, started, tenant=client.tenant)
+        url = upstream_url(self.settings.upstream_url, request.url.path, request.url.query)
+        headers = request_headers(request.headers.items(), client.passthrough, self.settings.upstream_api_key)
+        try:
+            upstream = await self.client.post(url, headers=headers, content=prepared.masked.output)
+        except httpx.TimeoutException:
+            return self._log(error_response(504, "upstream timed out"), rid, request, started)
+        except httpx.HTTPError:
+            return self._log(error_response(502, "upstream unreachable"), rid, request, started)
+        response = Response(upstream.content, upstream.status_code, response_headers(upstream.headers))
+        return self._log(response, rid, request, started, tenant=client.tenant, masked=prepared.masked.counts())
+
+    async def health(self, request: Request) -> Response:
+        try:
+            with anyio.fail_after(2.0):
+                store_ok = await self.store.ping()
+        except (StoreError, TimeoutError, OSError):
+            store_ok = False
+        status = 200 if store_ok else 503
+        return JSONResponse(
+            {"status": "ok" if store_ok else "degraded", "store": "ok" if store_ok else "unavailable"}, status
+        )
+
+    async def hello(self, request: Request) -> Response:
+        return Response(status_code=200)
+
+    async def models(self, request: Request) -> Response:
+        if self._client_of(request) is None:
+            return error_response(401, "invalid or missing API key")
+        data = [
+            {"type": "model", "id": r.model, "display_name": r.model, "created_at": "2025-01-01T00:00:00Z"}
+            for r in self.settings.routes
+        ]
+        if not data:
+            client = self._client_of(request)
+            assert client is not None
+            headers = request_headers(request.headers.items(), client.passthrough, self.settings.upstream_api_key)
+            url = upstream_url(self.settings.upstream_url, request.url.path, request.url.query)
+            try:
+                upstream = await self.client.get(url, headers=headers)
+            except httpx.HTTPError:
+                return error_response(502, "upstream unreachable")
+            return Response(upstream.content, upstream.status_code, response_headers(upstream.headers))
+        first, last = data[0]["id"], data[-1]["id"]
+        return JSONResponse({"data": data, "has_more": False, "first_id": first, "last_id": last})
+
+    def _log(self, response: Response, rid: str, request: Request, started: float, **fields: Any) -> Response:
+        logs.event(
+            "request",
+            id=rid,
+            route=request.url.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+            **fields,
+        )
+        return response
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error_response(404, f"no route for {request.method} {request.url.path}")
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    return error_response(405, f"{request.method} is not allowed on {request.url.path}")
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    logs.event("unhandled error", level=40, route=request.url.path, error=type(exc).__name__)
+    return error_response(500, "internal error in maskgate")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The ASGI app. Without settings, reads them from the environment at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            resolved = settings or Settings.from_env()
+        except SettingsError as e:
+            print(f"maskgate: {e}", file=sys.stderr)
+            raise SystemExit(2) from None
+        logs.configure(resolved.log_format)
+        gateway = Gateway(resolved)
+        await gateway.start()
+        app.state.gateway = gateway
+        try:
+            yield
+        finally:
+            await gateway.stop()
+
+    def bound(name: str) -> Handler:
+        async def handler(request: Request) -> Response:
+            gateway: Gateway = request.app.state.gateway
+            method: Handler = getattr(gateway, name)
+            return await method(request)
+
+        return handler
+
+    routes = [
+        Route("/v1/messages", bound("messages"), methods=["POST"]),
+        Route("/v1/messages/count_tokens", bound("count_tokens"), methods=["POST"]),
+        Route("/v1/models", bound("models"), methods=["GET"]),
+        Route("/health", bound("health"), methods=["GET"]),
+        Route("/", bound("hello"), methods=["GET", "HEAD"]),
+        Route("/api/hello", bound("hello"), methods=["GET", "HEAD"]),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
+    )
+
+
+app = create_app()
+
+__all__ = ["Gateway", "app", "create_app"]
