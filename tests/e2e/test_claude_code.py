@@ -27,7 +27,9 @@ def fake() -> Iterator[FakeUpstream]:
 
 
 @pytest.fixture(scope="module", params=["embedded", "redis"])
-def proxy(request: pytest.FixtureRequest, fake: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+def proxy(
+    request: pytest.FixtureRequest, fake: FakeUpstream, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Proxy]:
     env = {"MASKGATE_STORE_KEY": secrets.token_hex(32)}
     if request.param == "redis":
         env["MASKGATE_REDIS_URL"] = "redis://127.0.0.1:6379/0"
