@@ -215,9 +215,10 @@ class EmbeddedStore:
             raise
         except sqlite3.OperationalError as exc:
             # locked/busy past the timeout, I/O error, disk full, cannot open: transient or operational.
+            # (SQLite messages never quote bound values, so chaining the cause is safe.)
             raise StoreUnavailable(f"embedded store unavailable: {_sqlite_reason(exc)}") from exc
         except sqlite3.Error as exc:
-            raise StoreError(f"embedded store error: {_sqlite_reason(exc)}") from None
+            raise StoreError(f"embedded store error: {_sqlite_reason(exc)}") from exc
         except OSError as exc:
             raise StoreUnavailable(f"embedded store unavailable: {type(exc).__name__}") from None
 
@@ -228,7 +229,7 @@ class EmbeddedStore:
         self._ensure_file()
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False)
         try:
-            conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            self._enable_wal(conn)
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
             conn.execute("PRAGMA foreign_keys=OFF")
             with self._init_lock:
@@ -242,6 +243,25 @@ class EmbeddedStore:
         with self._conns_lock:
             self._conns.append(conn)
         return conn
+
+    def _enable_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL (persistent). On a brand-new file several workers race to do it, and
+        SQLite answers "database is locked" at once instead of calling the busy handler, so retry."""
+        deadline = time.monotonic() + self._busy_timeout
+        delay = 0.005
+        while True:
+            try:
+                row = conn.execute("PRAGMA journal_mode=WAL").fetchone()
+                if row and str(row[0]).lower() == "wal":
+                    return
+            except sqlite3.OperationalError as exc:
+                code = int(getattr(exc, "sqlite_errorcode", 0)) & 0xFF  # primary code of an extended one
+                if code not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    raise
+            if time.monotonic() >= deadline:
+                raise StoreUnavailable("embedded store unavailable: could not enable WAL mode (locked)")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
     def _ensure_file(self) -> None:
         """Create the database file private (0600) so SQLite's -wal/-shm files inherit that mode."""

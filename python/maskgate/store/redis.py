@@ -294,7 +294,8 @@ class RedisStore:
         except StoreError:
             raise
         except _UNAVAILABLE as exc:
-            raise StoreUnavailable(f"redis unavailable: {type(exc).__name__}") from None
+            # Transport errors name host:port at most; keep them as the cause for operators.
+            raise StoreUnavailable(f"redis unavailable: {type(exc).__name__}") from exc
         except rexc.RedisError as exc:
             raise StoreError(f"redis error: {type(exc).__name__}") from None
 
