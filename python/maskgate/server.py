@@ -25,6 +25,7 @@ from maskgate._core import BodyError, Unmasker
 from maskgate.auth import Client, authenticate
 from maskgate.engine import Engine, MaskedRequest
 from maskgate.errors import error_event, error_response
+from maskgate.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
 from maskgate.settings import Settings, SettingsError
 from maskgate.store import MappingStore, StoreError, StoreKey, open_store
 from maskgate.upstream import is_event_stream, make_client, request_headers, response_headers, upstream_url
@@ -45,6 +46,7 @@ class Gateway:
         self.settings = settings
         self.engine = Engine(settings.catalogues, enable=settings.enable, disable=settings.disable)
         self.routes = {r.model: r for r in settings.routes}
+        self.metrics = Metrics()
         self._store: MappingStore | None = None
         self._client: httpx.AsyncClient | None = None
 
@@ -63,7 +65,7 @@ class Gateway:
         key = StoreKey(s.store_key) if s.store_key else None
         if not s.redis_url:
             s.store_path.parent.mkdir(parents=True, exist_ok=True)
-        self._store = open_store(s.redis_url, s.store_path, key, s.store_ttl_seconds)
+        self._store = InstrumentedStore(open_store(s.redis_url, s.store_path, key, s.store_ttl_seconds), self.metrics)
         self.engine = Engine(s.catalogues, enable=s.enable, disable=s.disable, store=self._store)
         self._client = make_client(s.upstream_timeout)
         logs.event("started", upstream=s.upstream_url, store="redis" if s.redis_url else "embedded")
@@ -129,7 +131,9 @@ class Gateway:
         if isinstance(prepared, Response):
             return self._log(prepared, rid, request, started, tenant=client.tenant)
         masked_ms = (time.perf_counter() - started) * 1000
+        self.metrics.mask_duration.observe(masked_ms / 1000)
         counts = prepared.masked.counts()
+        self.metrics.count_kinds(self.metrics.masked, counts)
         unmasker = prepared.masked.unmasker()
         info = {"tenant": client.tenant, "model": prepared.model, "masked": counts, "mask_ms": round(masked_ms, 2)}
         route = self.routes.get(prepared.model or "")
@@ -140,8 +144,10 @@ class Gateway:
         url = upstream_url(self.settings.upstream_url, request.url.path, request.url.query)
         headers = request_headers(request.headers.items(), client.passthrough, self.settings.upstream_api_key)
         upstream_request = self.client.build_request("POST", url, headers=headers, content=prepared.masked.output)
+        sent = time.perf_counter()
         try:
             upstream = await self.client.send(upstream_request, stream=True)
+            self.metrics.upstream_latency.labels(request.url.path).observe(time.perf_counter() - sent)
         except httpx.TimeoutException:
             return self._log(error_response(504, "upstream timed out"), rid, request, started, **info)
         except httpx.HTTPError:
@@ -170,6 +176,7 @@ class Gateway:
                 try:
                     body, restored = unmasker.unmask_response(raw)
                     info["restored"] = restored
+                    self.metrics.count_kinds(self.metrics.restored, restored)
                 except BodyError:
                     body = raw  # not JSON: nothing we could restore, pass it as it came
             response = Response(body, upstream.status_code, headers)
@@ -191,6 +198,7 @@ class Gateway:
     ) -> AsyncIterator[bytes]:
         sse = unmasker.sse() if len(unmasker) else None
         status = "ok"
+        self.metrics.open_streams.inc()
         try:
             async for chunk in upstream.aiter_raw():
                 out = sse.feed(chunk) if sse else chunk
@@ -210,8 +218,11 @@ class Gateway:
         finally:
             # Also reached when the client goes away: the upstream request is cancelled with it.
             await upstream.aclose()
+            self.metrics.open_streams.dec()
             if sse:
                 info["restored"] = sse.restored()
+                self.metrics.count_kinds(self.metrics.restored, info["restored"])
+            self.metrics.request_done(request.url.path, upstream.status_code, started)
             logs.event(
                 "request",
                 id=rid,
@@ -276,7 +287,11 @@ class Gateway:
         first, last = data[0]["id"], data[-1]["id"]
         return JSONResponse({"data": data, "has_more": False, "first_id": first, "last_id": last})
 
+    async def metrics_page(self, request: Request) -> Response:
+        return Response(self.metrics.render(), 200, media_type=CONTENT_TYPE)
+
     def _log(self, response: Response, rid: str, request: Request, started: float, **fields: Any) -> Response:
+        self.metrics.request_done(request.url.path, response.status_code, started)
         logs.event(
             "request",
             id=rid,
@@ -333,6 +348,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/v1/messages/count_tokens", bound("count_tokens"), methods=["POST"]),
         Route("/v1/models", bound("models"), methods=["GET"]),
         Route("/health", bound("health"), methods=["GET"]),
+        Route("/metrics", bound("metrics_page"), methods=["GET"]),
         Route("/", bound("hello"), methods=["GET", "HEAD"]),
         Route("/api/hello", bound("hello"), methods=["GET", "HEAD"]),
     ]

@@ -322,7 +322,10 @@ class EmbeddedStore:
         )
 
     def _touch_read(self, conn: sqlite3.Connection, ns: str, now: float, expires_at: float) -> None:
-        """After a read: extend a live namespace's expiry, skipping the write when it is still fresh."""
+        """After a read: extend a live namespace's expiry, skipping the write when it is still fresh.
+
+        Best effort: the read already succeeded, so a busy database must not turn it into an error.
+        """
         if expires_at - now >= self._ttl - self._touch_slack:
             return
 
@@ -332,7 +335,10 @@ class EmbeddedStore:
                 (now + self._ttl, ns, now),
             )
 
-        self._in_write_txn(conn, body)
+        try:
+            self._in_write_txn(conn, body)
+        except sqlite3.OperationalError:
+            log.warning("embedded store: could not refresh a namespace's expiry (database busy)")
 
     def _maybe_sweep(self, conn: sqlite3.Connection, now: float) -> None:
         if now >= self._next_sweep:

@@ -1,0 +1,1 @@
+"""Model providers reached other than by the default byte-exact Anthropic route."""
