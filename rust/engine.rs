@@ -134,7 +134,11 @@ impl Engine {
                 original: text[f.start..f.end].into(),
             })
             .collect();
-        Plan { hits, model: None, stream: false }
+        Plan {
+            hits,
+            model: None,
+            stream: false,
+        }
     }
 
     /// Finds what to mask in an Anthropic Messages request body.
@@ -167,7 +171,11 @@ impl Engine {
             _ => None,
         };
         let stream = matches!(root.get(body, "stream"), Some(json::Node::Bool(true)));
-        Ok(Plan { hits, model, stream })
+        Ok(Plan {
+            hits,
+            model,
+            stream,
+        })
     }
 
     /// Replaces every hit with its pseudonym; fails (and outputs nothing) if one is unmapped.
