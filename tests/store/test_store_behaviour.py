@@ -111,14 +111,14 @@ async def test_many_tasks_one_store(backend: Backend) -> None:
 
 
 async def test_ttl_refreshed_on_use(backend: Backend) -> None:
-    store, ns = backend.make(ttl_seconds=1.5), backend.ns()
+    store, ns = backend.make(ttl_seconds=2.0), backend.ns()
     refs = await store.get_or_create(ns, [("ec2", ec2(1))])
-    for _ in range(3):  # 2.4 s in total, well past the first expiry
-        await asyncio.sleep(0.8)
+    for _ in range(3):  # 2.7 s in total, well past the first expiry
+        await asyncio.sleep(0.9)
         assert await store.lookup(ns, refs) == [ec2(1)]
-    await asyncio.sleep(0.8)
+    await asyncio.sleep(0.9)
     assert [m[2] for m in await store.load(ns)] == [ec2(1)]
-    await asyncio.sleep(0.8)
+    await asyncio.sleep(0.9)
     assert await store.get_or_create(ns, [("ec2", ec2(1))]) == refs
 
 
