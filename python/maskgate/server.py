@@ -6,6 +6,7 @@ builds one from explicit `Settings` (tests, `maskgate serve`).
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 import uuid
@@ -26,6 +27,7 @@ from maskgate.auth import Client, authenticate
 from maskgate.engine import Engine, MaskedRequest
 from maskgate.errors import error_event, error_response
 from maskgate.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
+from maskgate.settings import Route as RouteSetting
 from maskgate.settings import Settings, SettingsError
 from maskgate.store import MappingStore, StoreError, StoreKey, open_store
 from maskgate.upstream import is_event_stream, make_client, request_headers, response_headers, upstream_url
@@ -138,9 +140,7 @@ class Gateway:
         info = {"tenant": client.tenant, "model": prepared.model, "masked": counts, "mask_ms": round(masked_ms, 2)}
         route = self.routes.get(prepared.model or "")
         if route is not None:
-            from maskgate.providers.litellm_bridge import call_route
-
-            return await call_route(self, route, prepared, request, unmasker, rid, started, info)
+            return await self.via_litellm(route, prepared, request, unmasker, rid, started, info)
         url = upstream_url(self.settings.upstream_url, request.url.path, request.url.query)
         headers = request_headers(request.headers.items(), client.passthrough, self.settings.upstream_api_key)
         upstream_request = self.client.build_request("POST", url, headers=headers, content=prepared.masked.output)
@@ -182,14 +182,55 @@ class Gateway:
             response = Response(body, upstream.status_code, headers)
             return self._log(response, rid, request, started, **info)
         return StreamingResponse(
-            self._stream(upstream, unmasker, rid, request, started, info),
+            self._stream(
+                upstream.aiter_raw(), upstream.aclose, upstream.status_code, unmasker, rid, request, started, info
+            ),
             upstream.status_code,
             headers,
         )
 
+    async def via_litellm(
+        self,
+        route: RouteSetting,
+        prepared: MaskedRequest,
+        request: Request,
+        unmasker: Unmasker,
+        rid: str,
+        started: float,
+        info: dict[str, Any],
+    ) -> Response:
+        """Providers reached through LiteLLM: the masked body goes in as a dict, Anthropic comes out."""
+        from maskgate.providers.litellm_route import LiteLLMRoute, call
+
+        target = LiteLLMRoute(route.model, route.litellm_model, route.api_base, route.api_key)
+        info["route"] = "litellm"
+        sent = time.perf_counter()
+        result = await call(target, json.loads(prepared.masked.output), request.headers)
+        self.metrics.upstream_latency.labels(request.url.path).observe(time.perf_counter() - sent)
+        if result.stream is None:
+            body = result.body
+            if 200 <= result.status < 300 and len(unmasker):
+                body, restored = unmasker.unmask_response(body)
+                self.metrics.count_kinds(self.metrics.restored, restored)
+            return self._log(Response(body, result.status, result.headers), rid, request, started, **info)
+        stream = result.stream
+
+        async def close() -> None:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+        return StreamingResponse(
+            self._stream(stream, close, result.status, unmasker, rid, request, started, info),
+            result.status,
+            result.headers,
+        )
+
     async def _stream(
         self,
-        upstream: httpx.Response,
+        chunks: AsyncIterator[bytes],
+        close: Callable[[], Awaitable[None]],
+        status_code: int,
         unmasker: Unmasker,
         rid: str,
         request: Request,
@@ -200,7 +241,7 @@ class Gateway:
         status = "ok"
         self.metrics.open_streams.inc()
         try:
-            async for chunk in upstream.aiter_raw():
+            async for chunk in chunks:
                 out = sse.feed(chunk) if sse else chunk
                 if out:
                     yield out
@@ -217,17 +258,17 @@ class Gateway:
             yield error_event("upstream connection lost mid-stream")
         finally:
             # Also reached when the client goes away: the upstream request is cancelled with it.
-            await upstream.aclose()
+            await close()
             self.metrics.open_streams.dec()
             if sse:
                 info["restored"] = sse.restored()
                 self.metrics.count_kinds(self.metrics.restored, info["restored"])
-            self.metrics.request_done(request.url.path, upstream.status_code, started)
+            self.metrics.request_done(request.url.path, status_code, started)
             logs.event(
                 "request",
                 id=rid,
                 route=request.url.path,
-                status=upstream.status_code,
+                status=status_code,
                 stream=status,
                 ms=round((time.perf_counter() - started) * 1000, 2),
                 **info,
