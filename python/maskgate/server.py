@@ -7,6 +7,7 @@ builds one from explicit `Settings` (tests, `maskgate serve`).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import uuid
@@ -200,10 +201,13 @@ class Gateway:
         info: dict[str, Any],
     ) -> Response:
         """Providers reached through LiteLLM: the masked body goes in as a dict, Anthropic comes out."""
+        # LiteLLM fetches a price list from the internet at import unless told not to; gateways
+        # run in closed networks, and the packaged copy is what we pin anyway.
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         from maskgate.providers.litellm_route import LiteLLMRoute, call
 
         target = LiteLLMRoute(route.model, route.litellm_model, route.api_base, route.api_key)
-        info["route"] = "litellm"
+        info["provider"] = "litellm"
         sent = time.perf_counter()
         result = await call(target, json.loads(prepared.masked.output), request.headers)
         self.metrics.upstream_latency.labels(request.url.path).observe(time.perf_counter() - sent)
