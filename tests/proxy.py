@@ -79,3 +79,16 @@ class Proxy:
 
 def random_namespace_env() -> dict[str, str]:
     return {"MASKGATE_STORE_KEY": secrets.token_hex(32)}
+
+
+def drop_redis_prefix(prefix: str, url: str = "redis://127.0.0.1:6379/0") -> None:
+    """Removes what a test run wrote to the shared Redis (counters never expire on their own)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

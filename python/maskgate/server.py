@@ -68,7 +68,9 @@ class Gateway:
         key = StoreKey(s.store_key) if s.store_key else None
         if not s.redis_url:
             s.store_path.parent.mkdir(parents=True, exist_ok=True)
-        self._store = InstrumentedStore(open_store(s.redis_url, s.store_path, key, s.store_ttl_seconds), self.metrics)
+        self._store = InstrumentedStore(
+            open_store(s.redis_url, s.store_path, key, s.store_ttl_seconds, s.redis_prefix), self.metrics
+        )
         self.engine = Engine(s.catalogues, enable=s.enable, disable=s.disable, store=self._store)
         self._client = make_client(s.upstream_timeout)
         logs.event("started", upstream=s.upstream_url, store="redis" if s.redis_url else "embedded")

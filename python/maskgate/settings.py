@@ -47,6 +47,7 @@ class Settings:
     upstream_url: str = DEFAULT_UPSTREAM
     upstream_api_key: str | None = field(default=None, repr=False)
     redis_url: str | None = field(default=None, repr=False)
+    redis_prefix: str = "maskgate:"
     store_key: str | None = field(default=None, repr=False)
     store_path: Path = Path("maskgate-store.db")
     store_ttl_seconds: int = DEFAULT_TTL_SECONDS
@@ -102,6 +103,7 @@ class Settings:
             or env.get("ANTHROPIC_API_KEY")
             or None,
             "redis_url": env.get("MASKGATE_REDIS_URL") or store.get("redis_url") or None,
+            "redis_prefix": env.get("MASKGATE_REDIS_PREFIX") or store.get("redis_prefix") or "maskgate:",
             "store_key": env.get("MASKGATE_STORE_KEY") or None,
             "store_path": Path(env.get("MASKGATE_STORE_PATH") or store.get("path") or _data_dir(env) / "store.db"),
             "store_ttl_seconds": int(env.get("MASKGATE_STORE_TTL") or store.get("ttl_seconds") or DEFAULT_TTL_SECONDS),

@@ -12,7 +12,7 @@ import pytest
 
 from tests.claude_cli import final_result, find_claude, run_claude
 from tests.fake_upstream import FakeUpstream
-from tests.proxy import MASTER_KEY, Proxy
+from tests.proxy import MASTER_KEY, Proxy, drop_redis_prefix
 
 pytestmark = [
     pytest.mark.e2e,
@@ -33,6 +33,8 @@ def proxy(
     env = {"MASKGATE_STORE_KEY": secrets.token_hex(32)}
     if request.param == "redis":
         env["MASKGATE_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        env["MASKGATE_REDIS_PREFIX"] = f"mgtest-{secrets.token_hex(4)}:"
+        request.addfinalizer(lambda: drop_redis_prefix(env["MASKGATE_REDIS_PREFIX"]))
     with Proxy.start(tmp_path_factory.mktemp(f"e2e-{request.param}"), fake.url, env) as p:
         yield p
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.fake_upstream import FakeUpstream
 from tests.gateway.support import TENANT_B_KEY
-from tests.proxy import MASTER_KEY, Proxy
+from tests.proxy import MASTER_KEY, Proxy, drop_redis_prefix
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +34,8 @@ def proxy(
     env = {"MASKGATE_CONFIG": str(config), "MASKGATE_STORE_KEY": secrets.token_hex(32)}
     if request.param == "redis":
         env["MASKGATE_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        env["MASKGATE_REDIS_PREFIX"] = f"mgtest-{secrets.token_hex(4)}:"
+        request.addfinalizer(lambda: drop_redis_prefix(env["MASKGATE_REDIS_PREFIX"]))
     with Proxy.start(tmp, fake.url, env) as p:
         yield p
 

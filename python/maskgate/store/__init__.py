@@ -33,6 +33,7 @@ def open_store(
     embedded_path: Path,
     key: StoreKey | None,
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    redis_prefix: str = "maskgate:",
 ) -> MappingStore:
     """RedisStore when a URL is given, else EmbeddedStore at embedded_path.
 
@@ -42,7 +43,7 @@ def open_store(
     if redis_url:
         if key is None:
             raise StoreError("a store key (MASKGATE_STORE_KEY) is required with a Redis store")
-        return RedisStore.from_url(redis_url, key, ttl_seconds=ttl_seconds)
+        return RedisStore.from_url(redis_url, key, ttl_seconds=ttl_seconds, prefix=redis_prefix)
     path = Path(embedded_path)
     if key is None:
         key = StoreKey.load_or_create(path.with_name(path.name + KEY_FILE_SUFFIX))
