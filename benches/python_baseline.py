@@ -18,12 +18,11 @@ from __future__ import annotations
 import bisect
 import math
 import re
+import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
-
-import tomllib
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "python" / "maskgate" / "patterns" / "builtin.toml"
 DEFAULT_WINDOW = 32
