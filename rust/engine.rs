@@ -81,7 +81,7 @@ impl Masked {
 /// let text = "terminate i-0123456789abcdef0";
 /// let plan = engine.plan_text(text, "ns");
 /// for (kind, original) in plan.missing(&engine, "ns") {
-///     engine.mapping().allocate("ns", &kind, &original);
+///     engine.allocate("ns", &kind, &original);
 /// }
 /// let masked = engine.apply(text.as_bytes(), &plan, "ns").unwrap();
 /// assert_eq!(masked.output, b"terminate ec2-001");
@@ -105,9 +105,32 @@ impl Engine {
         &self.scanner
     }
 
-    /// The process's map.
+    /// The process's map (read side; write through [`Engine::learn`] and [`Engine::allocate`]).
     pub fn mapping(&self) -> &Mapping {
         &self.mapping
+    }
+
+    /// True unless the catalogue finds `original`, whole, with no context around it. Such values
+    /// go into the namespace's known set, so that once restored they are masked again anywhere.
+    fn context_dependent(&self, original: &str) -> bool {
+        let found = self.scanner.scan(original, None);
+        !matches!(found.as_slice(), [f] if f.start == 0 && f.end == original.len())
+    }
+
+    /// Records a mapping decided by the store.
+    pub fn learn(&self, ns: &str, kind: &str, n: u64, original: &str) -> Arc<str> {
+        self.mapping
+            .learn(ns, kind, n, original, self.context_dependent(original))
+    }
+
+    /// Maps an original with this process's own numbering (no store).
+    pub fn allocate(&self, ns: &str, kind: &str, original: &str) -> Arc<str> {
+        match self.mapping.pseudonym(ns, original) {
+            Some(p) => p,
+            None => self
+                .mapping
+                .allocate(ns, kind, original, self.context_dependent(original)),
+        }
     }
 
     fn kind_of(&self, source: Source, ns_known: Option<&crate::scanner::Known>) -> Arc<str> {

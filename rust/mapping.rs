@@ -15,6 +15,8 @@ struct Space {
     to_original: HashMap<Arc<str>, Arc<str>>,
     /// Highest number seen per kind, so local allocation never collides with learned ones.
     high: HashMap<Arc<str>, u64>,
+    /// Originals the catalogue cannot find on their own (they needed context), with pseudonyms.
+    needs_known: Vec<(Arc<str>, Arc<str>)>,
     known: Option<Arc<Known>>,
     known_fresh: bool,
 }
@@ -49,21 +51,35 @@ impl Mapping {
     }
 
     /// Records a mapping decided elsewhere (the store) and returns its pseudonym.
-    pub fn learn(&self, ns: &str, kind: &str, n: u64, original: &str) -> Arc<str> {
+    /// `context_dependent`: the catalogue would not find the original without its context.
+    pub fn learn(
+        &self,
+        ns: &str,
+        kind: &str,
+        n: u64,
+        original: &str,
+        context_dependent: bool,
+    ) -> Arc<str> {
         let mut spaces = self.spaces.write().unwrap();
         let space = spaces.entry(ns.to_owned()).or_default();
-        insert(space, kind, n, original)
+        insert(space, kind, n, original, context_dependent)
     }
 
     /// Maps `original` with the next local number of `kind` (the store-less mode).
-    pub fn allocate(&self, ns: &str, kind: &str, original: &str) -> Arc<str> {
+    pub fn allocate(
+        &self,
+        ns: &str,
+        kind: &str,
+        original: &str,
+        context_dependent: bool,
+    ) -> Arc<str> {
         let mut spaces = self.spaces.write().unwrap();
         let space = spaces.entry(ns.to_owned()).or_default();
         if let Some(p) = space.to_pseudonym.get(original) {
             return p.clone();
         }
         let n = space.high.get(kind).copied().unwrap_or(0) + 1;
-        insert(space, kind, n, original)
+        insert(space, kind, n, original, context_dependent)
     }
 
     /// Every pseudonym issued in a namespace.
@@ -102,19 +118,20 @@ impl Mapping {
         let mut spaces = self.spaces.write().unwrap();
         let space = spaces.get_mut(ns)?;
         if !space.known_fresh {
-            let pairs = space
-                .to_pseudonym
-                .iter()
-                .map(|(o, p)| (o.clone(), p.clone()))
-                .collect();
-            space.known = Known::new(pairs).map(Arc::new);
+            space.known = Known::new(space.needs_known.clone()).map(Arc::new);
             space.known_fresh = true;
         }
         space.known.clone()
     }
 }
 
-fn insert(space: &mut Space, kind: &str, n: u64, original: &str) -> Arc<str> {
+fn insert(
+    space: &mut Space,
+    kind: &str,
+    n: u64,
+    original: &str,
+    context_dependent: bool,
+) -> Arc<str> {
     if let Some(p) = space.to_pseudonym.get(original) {
         return p.clone();
     }
@@ -124,10 +141,14 @@ fn insert(space: &mut Space, kind: &str, n: u64, original: &str) -> Arc<str> {
         // The store guarantees one original per number; if the cache disagrees, the store wins.
         space.to_pseudonym.remove(&previous);
     }
-    space.to_pseudonym.insert(o, p.clone());
+    space.to_pseudonym.insert(o.clone(), p.clone());
+    if context_dependent {
+        space.needs_known.retain(|(_, q)| *q != p);
+        space.needs_known.push((o, p.clone()));
+        space.known_fresh = false;
+    }
     let high = space.high.entry(kind.into()).or_insert(0);
     *high = (*high).max(n);
-    space.known_fresh = false;
     p
 }
 
@@ -138,10 +159,10 @@ mod tests {
     #[test]
     fn allocates_stably_per_namespace() {
         let m = Mapping::default();
-        assert_eq!(&*m.allocate("a", "ec2", "i-1"), "ec2-001");
-        assert_eq!(&*m.allocate("a", "ec2", "i-2"), "ec2-002");
-        assert_eq!(&*m.allocate("a", "ec2", "i-1"), "ec2-001");
-        assert_eq!(&*m.allocate("b", "ec2", "i-2"), "ec2-001");
+        assert_eq!(&*m.allocate("a", "ec2", "i-1", false), "ec2-001");
+        assert_eq!(&*m.allocate("a", "ec2", "i-2", false), "ec2-002");
+        assert_eq!(&*m.allocate("a", "ec2", "i-1", false), "ec2-001");
+        assert_eq!(&*m.allocate("b", "ec2", "i-2", false), "ec2-001");
         assert_eq!(m.original("a", "ec2-002").as_deref(), Some("i-2"));
         assert_eq!(m.original("b", "ec2-002"), None);
     }
@@ -149,17 +170,23 @@ mod tests {
     #[test]
     fn local_allocation_continues_after_learned_numbers() {
         let m = Mapping::default();
-        m.learn("a", "vpc", 7, "vpc-x");
-        assert_eq!(&*m.allocate("a", "vpc", "vpc-y"), "vpc-008");
+        m.learn("a", "vpc", 7, "vpc-x", false);
+        assert_eq!(&*m.allocate("a", "vpc", "vpc-y", false), "vpc-008");
     }
 
     #[test]
     fn known_set_follows_changes() {
         let m = Mapping::default();
         assert!(m.known("a").is_none());
-        m.allocate("a", "acct", "123456789012");
+        m.allocate("a", "acct", "123456789012", true);
         assert_eq!(m.known("a").unwrap().pairs.len(), 1);
-        m.allocate("a", "acct", "210987654321");
+        m.allocate("a", "ec2", "i-0123456789abcdef0", false);
+        assert_eq!(
+            m.known("a").unwrap().pairs.len(),
+            1,
+            "self-evident originals need no known pass"
+        );
+        m.allocate("a", "acct", "210987654321", true);
         assert_eq!(m.known("a").unwrap().pairs.len(), 2);
     }
 }

@@ -320,14 +320,14 @@ impl CoreObj {
     /// Records mappings decided by the store: `(kind, n, original)`.
     fn learn(&self, namespace: &str, entries: Vec<(String, u64, String)>) {
         for (kind, n, original) in entries {
-            self.engine.mapping().learn(namespace, &kind, n, &original);
+            self.engine.learn(namespace, &kind, n, &original);
         }
     }
 
     /// Maps originals with this process's own counters (no store).
     fn allocate(&self, namespace: &str, missing: Vec<(String, String)>) {
         for (kind, original) in missing {
-            self.engine.mapping().allocate(namespace, &kind, &original);
+            self.engine.allocate(namespace, &kind, &original);
         }
     }
 
