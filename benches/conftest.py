@@ -26,11 +26,20 @@ def record_throughput(request: pytest.FixtureRequest, benchmark: Any) -> Callabl
         if benchmark.stats is None:  # --benchmark-disable: ran once as a smoke test, nothing measured
             return
         s = benchmark.stats.stats
-        request.config.stash.setdefault(_rows, []).append({
-            "workload": workload, "size": size, "bytes": nbytes, "findings": findings,
-            "rounds": s.rounds, "median_s": s.median, "mean_s": s.mean, "min_s": s.min, "stddev_s": s.stddev,
-            "mb_per_s": nbytes / s.median / 1e6,
-        })
+        request.config.stash.setdefault(_rows, []).append(
+            {
+                "workload": workload,
+                "size": size,
+                "bytes": nbytes,
+                "findings": findings,
+                "rounds": s.rounds,
+                "median_s": s.median,
+                "mean_s": s.mean,
+                "min_s": s.min,
+                "stddev_s": s.stddev,
+                "mb_per_s": nbytes / s.median / 1e6,
+            }
+        )
 
     return record
 
@@ -45,18 +54,29 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     tr = terminalreporter
     tr.section("maskgate engine throughput")
     tr.write_line("MB/s = input bytes / median seconds per call / 10^6; warm map (see benches/README.md).")
-    tr.write_line(f"{'size':<6} {'workload':<28} {'rounds':>6} {'median ms':>10} {'MB/s':>9} "
-                  f"{'vs baseline':>12}")
+    tr.write_line(f"{'size':<6} {'workload':<28} {'rounds':>6} {'median ms':>10} {'MB/s':>9} {'vs baseline':>12}")
     for r in sorted(rows, key=lambda r: (r["bytes"], r["workload"])):
         ratio = f"{r['vs_baseline']:.1f}x" if r["vs_baseline"] is not None else "-"
-        tr.write_line(f"{r['size']:<6} {r['workload']:<28} {r['rounds']:>6} {r['median_s'] * 1e3:>10.2f} "
-                      f"{r['mb_per_s']:>9.1f} {ratio:>12}")
+        tr.write_line(
+            f"{r['size']:<6} {r['workload']:<28} {r['rounds']:>6} {r['median_s'] * 1e3:>10.2f} "
+            f"{r['mb_per_s']:>9.1f} {ratio:>12}"
+        )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
-                    "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},
-        "baseline": BASELINE,
-        "results": rows,
-    }, indent=2) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "machine": {
+                    "python": sys.version.split()[0],
+                    "platform": platform.platform(),
+                    "processor": platform.processor() or platform.machine(),
+                    "cpus": os.cpu_count(),
+                },
+                "baseline": BASELINE,
+                "results": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     tr.write_line(f"written to {RESULTS}")

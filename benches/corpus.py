@@ -42,7 +42,7 @@ KINDS = {
     "account-id": "12 digits with account context: Account/OwnerId/accountId, ECR host, SQS URL",
     "arn": "a whole ARN, any partition (its account and resource are in it)",
     "s3-bucket": "bucket name in s3://, virtual-host or path-style S3 URLs",
-    "s3-bucket-name": "bare bucket name with weak context (list-buckets \"Name\", terraform bucket =)",
+    "s3-bucket-name": 'bare bucket name with weak context (list-buckets "Name", terraform bucket =)',
     "kms-key-id": "KMS key UUID with KMS context (KeyId, TargetKeyId, --key-id)",
     "kms-mrk": "multi-Region KMS key ID mrk-<32 hex>",
     "kms-alias": "alias/<name> in KMS context",
@@ -64,25 +64,90 @@ _ALNUM_LOWER = "abcdefghijklmnopqrstuvwxyz0123456789"
 _K8S_HASH = "bcdfghjklmnpqrstvwxz2456789"
 
 _EC2_PREFIXES = [
-    "i", "ami", "vol", "snap", "vpc", "subnet", "sg", "eni", "igw", "eigw", "nat", "rtb", "rtbassoc",
-    "acl", "aclassoc", "eipalloc", "eipassoc", "tgw", "tgw-attach", "tgw-rtb", "pcx", "vpce",
-    "vpce-svc", "lt", "dopt", "cgw", "vgw", "vpn", "fl", "pl", "r", "fs", "fsmt", "key", "export",
+    "i",
+    "ami",
+    "vol",
+    "snap",
+    "vpc",
+    "subnet",
+    "sg",
+    "eni",
+    "igw",
+    "eigw",
+    "nat",
+    "rtb",
+    "rtbassoc",
+    "acl",
+    "aclassoc",
+    "eipalloc",
+    "eipassoc",
+    "tgw",
+    "tgw-attach",
+    "tgw-rtb",
+    "pcx",
+    "vpce",
+    "vpce-svc",
+    "lt",
+    "dopt",
+    "cgw",
+    "vgw",
+    "vpn",
+    "fl",
+    "pl",
+    "r",
+    "fs",
+    "fsmt",
+    "key",
+    "export",
     "import",
 ]
 _KEY_PREFIXES = ["AKIA"] * 6 + ["ASIA"] * 6 + ["ABIA", "ACCA"]
 _UNIQUE_PREFIXES = ["AIDA", "AROA", "AGPA", "AIPA", "ANPA", "ANVA", "APKA", "ASCA"]
-_REGIONS = ["us-east-1"] * 5 + ["us-east-2", "us-west-2", "us-west-2", "eu-west-1", "eu-central-1",
-                                "ap-southeast-2", "ap-northeast-1"]
+_REGIONS = ["us-east-1"] * 5 + [
+    "us-east-2",
+    "us-west-2",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+]
 _OTHER_PARTITIONS = [
-    ("aws-cn", "cn-north-1"), ("aws-cn", "cn-northwest-1"), ("aws-us-gov", "us-gov-west-1"),
-    ("aws-us-gov", "us-gov-east-1"), ("aws-iso", "us-iso-east-1"), ("aws-iso-b", "us-isob-east-1"),
+    ("aws-cn", "cn-north-1"),
+    ("aws-cn", "cn-northwest-1"),
+    ("aws-us-gov", "us-gov-west-1"),
+    ("aws-us-gov", "us-gov-east-1"),
+    ("aws-iso", "us-iso-east-1"),
+    ("aws-iso-b", "us-isob-east-1"),
 ]
 _ORGS = ["northwind", "acme", "globex", "initech", "hooli", "vandelay", "wonka", "tyrell", "soylent"]
 _ENVS = ["prod", "staging", "dev", "sandbox", "shared"]
-_PURPOSES = ["logs", "artifacts", "backups", "data-lake-raw", "static-assets", "terraform-state",
-             "athena-results", "ml-datasets", "cloudtrail", "exports"]
-_APPS = ["payments", "checkout", "ledger", "search", "ingest", "auth", "billing", "catalog", "notify",
-         "reports", "gateway", "scheduler"]
+_PURPOSES = [
+    "logs",
+    "artifacts",
+    "backups",
+    "data-lake-raw",
+    "static-assets",
+    "terraform-state",
+    "athena-results",
+    "ml-datasets",
+    "cloudtrail",
+    "exports",
+]
+_APPS = [
+    "payments",
+    "checkout",
+    "ledger",
+    "search",
+    "ingest",
+    "auth",
+    "billing",
+    "catalog",
+    "notify",
+    "reports",
+    "gateway",
+    "scheduler",
+]
 _PEOPLE = ["alice", "bogdan", "chen.wei", "dara", "eszter", "farid", "giulia", "hiro", "ines", "jonas"]
 _INSTANCE_TYPES = ["t3.medium", "t3.large", "m6i.xlarge", "m7g.large", "c6i.2xlarge", "r6g.xlarge"]
 
@@ -216,8 +281,10 @@ class _Gen:
 
     def ts(self) -> str:
         r = self.r
-        return (f"20{r.randint(23, 25)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}T"
-                f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}")
+        return (
+            f"20{r.randint(23, 25)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}T"
+            f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
+        )
 
     def variant(self, key: str, n: int) -> int:
         """Variants 0..n-1 in turn on the first n uses (so a small corpus has them all), then at random."""
@@ -285,8 +352,7 @@ class _Gen:
     def secret(self) -> str:
         while True:
             s = self.chars(_B64, 40)
-            if _entropy(s) >= 4.5 and re.search("[A-Z]", s) and re.search("[a-z]", s) \
-                    and re.search("[0-9]", s):
+            if _entropy(s) >= 4.5 and re.search("[A-Z]", s) and re.search("[a-z]", s) and re.search("[0-9]", s):
                 return s
 
     def session_token(self) -> str:
@@ -301,8 +367,7 @@ class _Gen:
     def bucket(self) -> str:
         def make() -> str:
             base = f"{self.org}-{self.r.choice(_ENVS)}-{self.r.choice(_PURPOSES)}"
-            return base + "-" + self.chars(_ALNUM_LOWER, 4) if self.r.random() < 0.7 else base + "-" + \
-                self.region()
+            return base + "-" + self.chars(_ALNUM_LOWER, 4) if self.r.random() < 0.7 else base + "-" + self.region()
 
         return self.pick("bucket", make, 0.8)
 
@@ -329,8 +394,13 @@ class _Gen:
         return self.arns[key]
 
     def role_name(self) -> str:
-        return self.pick("role", lambda: self.r.choice(
-            ["deploy", "ci", "readonly", "admin", "ops", "data-eng"]) + "-" + self.r.choice(_APPS), 0.8)
+        return self.pick(
+            "role",
+            lambda: (
+                self.r.choice(["deploy", "ci", "readonly", "admin", "ops", "data-eng"]) + "-" + self.r.choice(_APPS)
+            ),
+            0.8,
+        )
 
     def rds_host(self, region: str) -> str:
         def make() -> str:
@@ -364,8 +434,7 @@ class _Gen:
         return self.pick("eks", make, 0.8)
 
     def apigw_host(self, region: str) -> str:
-        return self.pick("apigw",
-                         lambda: f"{self.chars(_ALNUM_LOWER, 10)}.execute-api.{region}.amazonaws.com")
+        return self.pick("apigw", lambda: f"{self.chars(_ALNUM_LOWER, 10)}.execute-api.{region}.amazonaws.com")
 
     def cloudfront_host(self) -> str:
         return self.pick("cf", lambda: f"d{self.chars(_ALNUM_LOWER, 13)}.cloudfront.net")
@@ -393,10 +462,11 @@ class _Gen:
 
     def digits12_context(self) -> str:
         r = self.r
-        stamp = (f"20{r.randint(20, 25)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}"
-                 f"{r.randint(0, 23):02d}{r.randint(0, 59):02d}")  # YYYYMMDDhhmm
-        template = r.choice(["order #{} shipped", "ts={}", "bytes_written={}", "trace_seq: {}",
-                             "invoice {} paid"])
+        stamp = (
+            f"20{r.randint(20, 25)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}"
+            f"{r.randint(0, 23):02d}{r.randint(0, 59):02d}"
+        )  # YYYYMMDDhhmm
+        template = r.choice(["order #{} shipped", "ts={}", "bytes_written={}", "trace_seq: {}", "invoice {} paid"])
         return template.format(self.la(stamp if template == "ts={}" else self.digits(12)))
 
     def lookalike_line(self) -> str:
@@ -443,90 +513,134 @@ class _Gen:
                 dns = f"ip-{ip.replace('.', '-')}.ec2.internal"
                 groups = [{"GroupName": n, "GroupId": self.p("ec2-id", g)} for g, n in sgs]
                 profile = self.role_name()
-                instances.append({
-                    "AmiLaunchIndex": 0,
-                    "ImageId": self.p("ec2-id", self.ec2("ami")),
-                    "InstanceId": self.p("ec2-id", iid),
-                    "InstanceType": self.r.choice(_INSTANCE_TYPES),
-                    "KeyName": f"{self.org}-{self.r.choice(_ENVS)}",
-                    "LaunchTime": self.ts() + "+00:00",
-                    "Monitoring": {"State": "disabled"},
-                    "Placement": {"AvailabilityZone": region + self.r.choice("abc"), "GroupName": "",
-                                  "Tenancy": "default"},
-                    "PrivateDnsName": dns,
-                    "PrivateIpAddress": ip,
-                    "ProductCodes": [],
-                    "PublicDnsName": "",
-                    "State": {"Code": 16, "Name": "running"},
-                    "StateTransitionReason": "",
-                    "SubnetId": self.p("ec2-id", subnet),
-                    "VpcId": self.p("ec2-id", vpc),
-                    "Architecture": "x86_64",
-                    "BlockDeviceMappings": [{
-                        "DeviceName": "/dev/xvda",
-                        "Ebs": {"AttachTime": self.ts() + "+00:00", "DeleteOnTermination": True,
-                                "Status": "attached", "VolumeId": self.p("ec2-id", self.ec2("vol"))},
-                    }],
-                    "ClientToken": "terraform-" + self.digits(26),
-                    "EbsOptimized": True,
-                    "EnaSupport": True,
-                    "Hypervisor": "xen",
-                    "IamInstanceProfile": {
-                        "Arn": self.p("arn", self.arn("iam", f"instance-profile/{profile}", account=acct)),
-                        "Id": self.p("iam-unique-id", self.unique_id("AIPA")),
-                    },
-                    "NetworkInterfaces": [{
-                        "Description": "",
-                        "Groups": groups,
-                        "MacAddress": ":".join(self.hexs(2) for _ in range(6)),
-                        "NetworkInterfaceId": self.p("ec2-id", self.ec2("eni")),
-                        "OwnerId": self.p("account-id", acct),
+                instances.append(
+                    {
+                        "AmiLaunchIndex": 0,
+                        "ImageId": self.p("ec2-id", self.ec2("ami")),
+                        "InstanceId": self.p("ec2-id", iid),
+                        "InstanceType": self.r.choice(_INSTANCE_TYPES),
+                        "KeyName": f"{self.org}-{self.r.choice(_ENVS)}",
+                        "LaunchTime": self.ts() + "+00:00",
+                        "Monitoring": {"State": "disabled"},
+                        "Placement": {
+                            "AvailabilityZone": region + self.r.choice("abc"),
+                            "GroupName": "",
+                            "Tenancy": "default",
+                        },
                         "PrivateDnsName": dns,
                         "PrivateIpAddress": ip,
-                        "SourceDestCheck": True,
-                        "Status": "in-use",
+                        "ProductCodes": [],
+                        "PublicDnsName": "",
+                        "State": {"Code": 16, "Name": "running"},
+                        "StateTransitionReason": "",
                         "SubnetId": self.p("ec2-id", subnet),
                         "VpcId": self.p("ec2-id", vpc),
-                        "InterfaceType": "interface",
-                    }],
-                    "RootDeviceName": "/dev/xvda",
-                    "RootDeviceType": "ebs",
-                    "SecurityGroups": groups,
-                    "SourceDestCheck": True,
-                    "Tags": [{"Key": "Name", "Value": self.name()}, {"Key": "team", "Value": self.org}],
-                    "VirtualizationType": "hvm",
-                    "CpuOptions": {"CoreCount": 1, "ThreadsPerCore": 2},
-                    "MetadataOptions": {"State": "applied", "HttpTokens": "required",
-                                        "HttpPutResponseHopLimit": 2, "HttpEndpoint": "enabled"},
-                    "PlatformDetails": "Linux/UNIX",
-                    "UsageOperation": "RunInstances",
-                })
-            reservations.append({"Groups": [], "Instances": instances, "OwnerId": self.p("account-id", acct),
-                                 "ReservationId": self.p("ec2-id", self.ec2("r"))})
-        line = self.cmd(f"aws ec2 describe-instances --region {region} --instance-ids "
-                        + " ".join(self.p("ec2-id", i) for i in ids))
+                        "Architecture": "x86_64",
+                        "BlockDeviceMappings": [
+                            {
+                                "DeviceName": "/dev/xvda",
+                                "Ebs": {
+                                    "AttachTime": self.ts() + "+00:00",
+                                    "DeleteOnTermination": True,
+                                    "Status": "attached",
+                                    "VolumeId": self.p("ec2-id", self.ec2("vol")),
+                                },
+                            }
+                        ],
+                        "ClientToken": "terraform-" + self.digits(26),
+                        "EbsOptimized": True,
+                        "EnaSupport": True,
+                        "Hypervisor": "xen",
+                        "IamInstanceProfile": {
+                            "Arn": self.p("arn", self.arn("iam", f"instance-profile/{profile}", account=acct)),
+                            "Id": self.p("iam-unique-id", self.unique_id("AIPA")),
+                        },
+                        "NetworkInterfaces": [
+                            {
+                                "Description": "",
+                                "Groups": groups,
+                                "MacAddress": ":".join(self.hexs(2) for _ in range(6)),
+                                "NetworkInterfaceId": self.p("ec2-id", self.ec2("eni")),
+                                "OwnerId": self.p("account-id", acct),
+                                "PrivateDnsName": dns,
+                                "PrivateIpAddress": ip,
+                                "SourceDestCheck": True,
+                                "Status": "in-use",
+                                "SubnetId": self.p("ec2-id", subnet),
+                                "VpcId": self.p("ec2-id", vpc),
+                                "InterfaceType": "interface",
+                            }
+                        ],
+                        "RootDeviceName": "/dev/xvda",
+                        "RootDeviceType": "ebs",
+                        "SecurityGroups": groups,
+                        "SourceDestCheck": True,
+                        "Tags": [{"Key": "Name", "Value": self.name()}, {"Key": "team", "Value": self.org}],
+                        "VirtualizationType": "hvm",
+                        "CpuOptions": {"CoreCount": 1, "ThreadsPerCore": 2},
+                        "MetadataOptions": {
+                            "State": "applied",
+                            "HttpTokens": "required",
+                            "HttpPutResponseHopLimit": 2,
+                            "HttpEndpoint": "enabled",
+                        },
+                        "PlatformDetails": "Linux/UNIX",
+                        "UsageOperation": "RunInstances",
+                    }
+                )
+            reservations.append(
+                {
+                    "Groups": [],
+                    "Instances": instances,
+                    "OwnerId": self.p("account-id", acct),
+                    "ReservationId": self.p("ec2-id", self.ec2("r")),
+                }
+            )
+        line = self.cmd(
+            f"aws ec2 describe-instances --region {region} --instance-ids " + " ".join(self.p("ec2-id", i) for i in ids)
+        )
         return line + self.dumps({"Reservations": reservations})
 
     def b_network(self) -> str:
         """describe-route-tables / nat gateways / transit gateway attachments: the rarer prefixes."""
         vpc = self.ec2("vpc")
         acct = self.account()
-        routes = [{"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "Origin": "CreateRouteTable",
-                   "State": "active"}]
-        for target, key in [("igw", "GatewayId"), ("nat", "NatGatewayId"), ("pcx", "VpcPeeringConnectionId"),
-                            ("tgw", "TransitGatewayId"), ("vgw", "GatewayId"),
-                            ("eigw", "EgressOnlyInternetGatewayId"),
-                            ("vpce", "GatewayId")]:
+        routes = [
+            {
+                "DestinationCidrBlock": "10.0.0.0/16",
+                "GatewayId": "local",
+                "Origin": "CreateRouteTable",
+                "State": "active",
+            }
+        ]
+        for target, key in [
+            ("igw", "GatewayId"),
+            ("nat", "NatGatewayId"),
+            ("pcx", "VpcPeeringConnectionId"),
+            ("tgw", "TransitGatewayId"),
+            ("vgw", "GatewayId"),
+            ("eigw", "EgressOnlyInternetGatewayId"),
+            ("vpce", "GatewayId"),
+        ]:
             if self.r.random() < 0.6:
-                routes.append({"DestinationCidrBlock": f"{self.public_ip().rsplit('.', 2)[0]}.0.0/16",
-                               key: self.p("ec2-id", self.ec2(target)), "Origin": "CreateRoute",
-                               "State": "active"})
+                routes.append(
+                    {
+                        "DestinationCidrBlock": f"{self.public_ip().rsplit('.', 2)[0]}.0.0/16",
+                        key: self.p("ec2-id", self.ec2(target)),
+                        "Origin": "CreateRoute",
+                        "State": "active",
+                    }
+                )
         table = {
-            "Associations": [{"Main": False,
-                              "RouteTableAssociationId": self.p("ec2-id", self.ec2("rtbassoc")),
-                              "RouteTableId": self.p("ec2-id", self.ec2("rtb")),
-                              "SubnetId": self.p("ec2-id", self.ec2("subnet")),
-                              "AssociationState": {"State": "associated"}}],
+            "Associations": [
+                {
+                    "Main": False,
+                    "RouteTableAssociationId": self.p("ec2-id", self.ec2("rtbassoc")),
+                    "RouteTableId": self.p("ec2-id", self.ec2("rtb")),
+                    "SubnetId": self.p("ec2-id", self.ec2("subnet")),
+                    "AssociationState": {"State": "associated"},
+                }
+            ],
             "PropagatingVgws": [],
             "RouteTableId": self.p("ec2-id", self.ec2("rtb")),
             "Routes": routes,
@@ -535,47 +649,91 @@ class _Gen:
             "OwnerId": self.p("account-id", acct),
         }
         extra = {
-            "NetworkAcls": [{"Associations": [{"NetworkAclAssociationId":
-                                               self.p("ec2-id", self.ec2("aclassoc")),
-                                               "NetworkAclId": self.p("ec2-id", self.ec2("acl")),
-                                               "SubnetId": self.p("ec2-id", self.ec2("subnet"))}],
-                             "IsDefault": True, "VpcId": self.p("ec2-id", vpc)}],
-            "Addresses": [{"PublicIp": self.public_ip(),
-                           "AllocationId": self.p("ec2-id", self.ec2("eipalloc")),
-                           "AssociationId": self.p("ec2-id", self.ec2("eipassoc")),
-                           "Domain": "vpc", "InstanceId": self.p("ec2-id", self.ec2("i"))}],
-            "TransitGatewayAttachments": [{
-                "TransitGatewayAttachmentId": self.p("ec2-id", self.ec2("tgw-attach")),
-                "TransitGatewayId": self.p("ec2-id", self.ec2("tgw")),
-                "TransitGatewayOwnerId": self.p("account-id", acct),
-                "Association": {"TransitGatewayRouteTableId": self.p("ec2-id", self.ec2("tgw-rtb")),
-                                "State": "associated"},
-                "ResourceType": "vpc", "ResourceId": self.p("ec2-id", vpc), "State": "available"}],
-            "VpcEndpointServices": [{"ServiceId": self.p("ec2-id", self.ec2("vpce-svc")),
-                                     "ServiceType": [{"ServiceType": "Interface"}]}],
-            "LaunchTemplates": [{"LaunchTemplateId": self.p("ec2-id", self.ec2("lt")),
-                                 "LaunchTemplateName": self.name() + "-lt", "LatestVersionNumber": 7}],
-            "DhcpOptions": [{"DhcpOptionsId": self.p("ec2-id", self.ec2("dopt")),
-                             "OwnerId": self.p("account-id", acct)}],
-            "VpnConnections": [{"VpnConnectionId": self.p("ec2-id", self.ec2("vpn")),
-                                "CustomerGatewayId": self.p("ec2-id", self.ec2("cgw")),
-                                "VpnGatewayId": self.p("ec2-id", self.ec2("vgw")), "State": "available"}],
-            "FlowLogs": [{"FlowLogId": self.p("ec2-id", self.ec2("fl")),
-                          "ResourceId": self.p("ec2-id", vpc), "TrafficType": "ALL"}],
-            "FileSystems": [{"FileSystemId": self.p("ec2-id", self.ec2("fs")),
-                             "MountTargetId": self.p("ec2-id", self.ec2("fsmt"))}],
+            "NetworkAcls": [
+                {
+                    "Associations": [
+                        {
+                            "NetworkAclAssociationId": self.p("ec2-id", self.ec2("aclassoc")),
+                            "NetworkAclId": self.p("ec2-id", self.ec2("acl")),
+                            "SubnetId": self.p("ec2-id", self.ec2("subnet")),
+                        }
+                    ],
+                    "IsDefault": True,
+                    "VpcId": self.p("ec2-id", vpc),
+                }
+            ],
+            "Addresses": [
+                {
+                    "PublicIp": self.public_ip(),
+                    "AllocationId": self.p("ec2-id", self.ec2("eipalloc")),
+                    "AssociationId": self.p("ec2-id", self.ec2("eipassoc")),
+                    "Domain": "vpc",
+                    "InstanceId": self.p("ec2-id", self.ec2("i")),
+                }
+            ],
+            "TransitGatewayAttachments": [
+                {
+                    "TransitGatewayAttachmentId": self.p("ec2-id", self.ec2("tgw-attach")),
+                    "TransitGatewayId": self.p("ec2-id", self.ec2("tgw")),
+                    "TransitGatewayOwnerId": self.p("account-id", acct),
+                    "Association": {
+                        "TransitGatewayRouteTableId": self.p("ec2-id", self.ec2("tgw-rtb")),
+                        "State": "associated",
+                    },
+                    "ResourceType": "vpc",
+                    "ResourceId": self.p("ec2-id", vpc),
+                    "State": "available",
+                }
+            ],
+            "VpcEndpointServices": [
+                {"ServiceId": self.p("ec2-id", self.ec2("vpce-svc")), "ServiceType": [{"ServiceType": "Interface"}]}
+            ],
+            "LaunchTemplates": [
+                {
+                    "LaunchTemplateId": self.p("ec2-id", self.ec2("lt")),
+                    "LaunchTemplateName": self.name() + "-lt",
+                    "LatestVersionNumber": 7,
+                }
+            ],
+            "DhcpOptions": [
+                {"DhcpOptionsId": self.p("ec2-id", self.ec2("dopt")), "OwnerId": self.p("account-id", acct)}
+            ],
+            "VpnConnections": [
+                {
+                    "VpnConnectionId": self.p("ec2-id", self.ec2("vpn")),
+                    "CustomerGatewayId": self.p("ec2-id", self.ec2("cgw")),
+                    "VpnGatewayId": self.p("ec2-id", self.ec2("vgw")),
+                    "State": "available",
+                }
+            ],
+            "FlowLogs": [
+                {
+                    "FlowLogId": self.p("ec2-id", self.ec2("fl")),
+                    "ResourceId": self.p("ec2-id", vpc),
+                    "TrafficType": "ALL",
+                }
+            ],
+            "FileSystems": [
+                {"FileSystemId": self.p("ec2-id", self.ec2("fs")), "MountTargetId": self.p("ec2-id", self.ec2("fsmt"))}
+            ],
             "KeyPairs": [{"KeyPairId": self.p("ec2-id", self.ec2("key")), "KeyName": f"{self.org}-ops"}],
-            "ExportImageTasks": [{"ExportImageTaskId": self.p("ec2-id", self.ec2("export")),
-                                  "ImportTaskId": self.p("ec2-id", self.ec2("import")),
-                                  "SnapshotId": self.p("ec2-id", self.ec2("snap"))}],
+            "ExportImageTasks": [
+                {
+                    "ExportImageTaskId": self.p("ec2-id", self.ec2("export")),
+                    "ImportTaskId": self.p("ec2-id", self.ec2("import")),
+                    "SnapshotId": self.p("ec2-id", self.ec2("snap")),
+                }
+            ],
         }
         chosen = dict(self.r.sample(sorted(extra.items()), self.r.randint(3, 6)))
         line = self.cmd(f"aws ec2 describe-route-tables --filters Name=vpc-id,Values={self.p('ec2-id', vpc)}")
         return line + self.dumps({"RouteTables": [table], **chosen})
 
     def b_list_buckets(self) -> str:
-        buckets = [{"Name": self.p("s3-bucket-name", b), "CreationDate": self.ts() + ".000Z"}
-                   for b in self.distinct(self.bucket, self.r.randint(3, 8))]
+        buckets = [
+            {"Name": self.p("s3-bucket-name", b), "CreationDate": self.ts() + ".000Z"}
+            for b in self.distinct(self.bucket, self.r.randint(3, 8))
+        ]
         owner = {"DisplayName": f"{self.org}-{self.r.choice(_ENVS)}", "ID": self.hexs(64)}
         return self.cmd("aws s3api list-buckets") + self.dumps({"Buckets": buckets, "Owner": owner})
 
@@ -586,40 +744,59 @@ class _Gen:
             perms = []
             for _ in range(self.r.randint(1, 3)):
                 port = self.r.choice([22, 443, 5432, 6379, 8080, 9090])
-                perm: dict[str, object] = {"FromPort": port, "IpProtocol": "tcp",
-                                           "IpRanges": [{"CidrIp": "10.0.0.0/16", "Description": "vpc"}],
-                                           "Ipv6Ranges": [], "PrefixListIds": [], "ToPort": port,
-                                           "UserIdGroupPairs": []}
+                perm: dict[str, object] = {
+                    "FromPort": port,
+                    "IpProtocol": "tcp",
+                    "IpRanges": [{"CidrIp": "10.0.0.0/16", "Description": "vpc"}],
+                    "Ipv6Ranges": [],
+                    "PrefixListIds": [],
+                    "ToPort": port,
+                    "UserIdGroupPairs": [],
+                }
                 if self.r.random() < 0.5:
-                    perm["UserIdGroupPairs"] = [{"GroupId": self.p("ec2-id", self.ec2("sg")),
-                                                 "UserId": self.p("account-id", acct)}]
+                    perm["UserIdGroupPairs"] = [
+                        {"GroupId": self.p("ec2-id", self.ec2("sg")), "UserId": self.p("account-id", acct)}
+                    ]
                 if self.r.random() < 0.3:
                     perm["PrefixListIds"] = [{"PrefixListId": self.p("ec2-id", self.ec2("pl"))}]
                 perms.append(perm)
-            groups.append({
-                "Description": f"{self.name()} service access",
-                "GroupName": f"{self.name()}-sg",
-                "IpPermissions": perms,
-                "OwnerId": self.p("account-id", acct),
-                "GroupId": self.p("ec2-id", self.ec2("sg")),
-                "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
-                                         "Ipv6Ranges": [], "PrefixListIds": [], "UserIdGroupPairs": []}],
-                "VpcId": self.p("ec2-id", self.ec2("vpc")),
-            })
+            groups.append(
+                {
+                    "Description": f"{self.name()} service access",
+                    "GroupName": f"{self.name()}-sg",
+                    "IpPermissions": perms,
+                    "OwnerId": self.p("account-id", acct),
+                    "GroupId": self.p("ec2-id", self.ec2("sg")),
+                    "IpPermissionsEgress": [
+                        {
+                            "IpProtocol": "-1",
+                            "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                            "Ipv6Ranges": [],
+                            "PrefixListIds": [],
+                            "UserIdGroupPairs": [],
+                        }
+                    ],
+                    "VpcId": self.p("ec2-id", self.ec2("vpc")),
+                }
+            )
         return self.cmd("aws ec2 describe-security-groups") + self.dumps({"SecurityGroups": groups})
 
     def b_caller_identity(self) -> str:
         acct = self.account()
         if self.r.random() < 0.5:
             role, session = self.role_name(), self.r.choice(_PEOPLE)
-            obj = {"UserId": f"{self.p('iam-unique-id', self.unique_id('AROA'))}:{session}",
-                   "Account": self.p("account-id", acct),
-                   "Arn": self.p("arn", self.arn("sts", f"assumed-role/{role}/{session}", account=acct))}
+            obj = {
+                "UserId": f"{self.p('iam-unique-id', self.unique_id('AROA'))}:{session}",
+                "Account": self.p("account-id", acct),
+                "Arn": self.p("arn", self.arn("sts", f"assumed-role/{role}/{session}", account=acct)),
+            }
         else:
             user = self.r.choice(_PEOPLE)
-            obj = {"UserId": self.p("iam-unique-id", self.unique_id("AIDA")),
-                   "Account": self.p("account-id", acct),
-                   "Arn": self.p("arn", self.arn("iam", f"user/{user}", account=acct))}
+            obj = {
+                "UserId": self.p("iam-unique-id", self.unique_id("AIDA")),
+                "Account": self.p("account-id", acct),
+                "Arn": self.p("arn", self.arn("iam", f"user/{user}", account=acct)),
+            }
         return self.cmd("aws sts get-caller-identity") + self.dumps(obj)
 
     def b_assume_role(self) -> str:
@@ -637,8 +814,7 @@ class _Gen:
             },
         }
         role_arn = self.p("arn", self.arn("iam", f"role/{role}", account=acct))
-        return self.cmd(f"aws sts assume-role --role-arn {role_arn} --role-session-name {session}") + \
-            self.dumps(obj)
+        return self.cmd(f"aws sts assume-role --role-arn {role_arn} --role-session-name {session}") + self.dumps(obj)
 
     def b_cloudtrail(self) -> str:
         records = []
@@ -653,64 +829,94 @@ class _Gen:
                 "accountId": self.p("account-id", acct),
                 "accessKeyId": self.p("access-key-id", self.access_key("ASIA")),
                 "sessionContext": {
-                    "sessionIssuer": {"type": "Role", "principalId": self.p("iam-unique-id", aroa),
-                                      "arn": self.p("arn", self.arn("iam", f"role/{role}", account=acct)),
-                                      "accountId": self.p("account-id", acct), "userName": role},
+                    "sessionIssuer": {
+                        "type": "Role",
+                        "principalId": self.p("iam-unique-id", aroa),
+                        "arn": self.p("arn", self.arn("iam", f"role/{role}", account=acct)),
+                        "accountId": self.p("account-id", acct),
+                        "userName": role,
+                    },
                     "attributes": {"creationDate": self.ts() + "Z", "mfaAuthenticated": "false"},
                 },
             }
             kind = self.variant("cloudtrail", 5)
             kms_event = kind == 3
             if kind == 0:
-                source, name = "ec2.amazonaws.com", self.r.choice(["StopInstances", "StartInstances",
-                                                                    "RebootInstances"])
-                params: object = {"instancesSet": {"items": [{"instanceId": self.p("ec2-id", self.ec2("i"))}
-                                                             for _ in range(self.r.randint(1, 3))]}}
+                source, name = (
+                    "ec2.amazonaws.com",
+                    self.r.choice(["StopInstances", "StartInstances", "RebootInstances"]),
+                )
+                params: object = {
+                    "instancesSet": {
+                        "items": [{"instanceId": self.p("ec2-id", self.ec2("i"))} for _ in range(self.r.randint(1, 3))]
+                    }
+                }
                 response: object = None
             elif kind == 1:
                 source, name = "s3.amazonaws.com", self.r.choice(["GetObject", "PutObject"])
                 bucket = self.bucket()
-                params = {"bucketName": self.p("s3-bucket-name", bucket),
-                          "Host": self.p("s3-bucket", bucket) + f".s3.{region}.amazonaws.com",
-                          "key": f"exports/{self.ts()[:10]}/part-0000.parquet"}
+                params = {
+                    "bucketName": self.p("s3-bucket-name", bucket),
+                    "Host": self.p("s3-bucket", bucket) + f".s3.{region}.amazonaws.com",
+                    "key": f"exports/{self.ts()[:10]}/part-0000.parquet",
+                }
                 response = None
             elif kind == 2:
                 source, name = "iam.amazonaws.com", "CreateAccessKey"
                 user = self.r.choice(_PEOPLE)
                 params = {"userName": user}
-                response = {"accessKey": {"accessKeyId": self.p("access-key-id", self.access_key("AKIA")),
-                                          "status": "Active", "userName": user,
-                                          "createDate": "May 14, 2024, 12:30:11 PM"}}
+                response = {
+                    "accessKey": {
+                        "accessKeyId": self.p("access-key-id", self.access_key("AKIA")),
+                        "status": "Active",
+                        "userName": user,
+                        "createDate": "May 14, 2024, 12:30:11 PM",
+                    }
+                }
             elif kind == 3:
                 source, name = "kms.amazonaws.com", "Decrypt"
                 key = self.kms_uuid()
-                params = {"encryptionAlgorithm": "SYMMETRIC_DEFAULT",
-                          "keyId": self.p("arn", self.arn("kms", f"key/{key}", region, acct))}
+                params = {
+                    "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+                    "keyId": self.p("arn", self.arn("kms", f"key/{key}", region, acct)),
+                }
                 response = None
             else:
                 source, name = "ssm.amazonaws.com", "GetParameter"
-                params = {"name": f"/{self.r.choice(_APPS)}/{self.r.choice(_ENVS)}/db-url",
-                          "withDecryption": True}
+                params = {"name": f"/{self.r.choice(_APPS)}/{self.r.choice(_ENVS)}/db-url", "withDecryption": True}
                 response = None
             record: dict[str, object] = {
-                "eventVersion": "1.09", "userIdentity": identity, "eventTime": self.ts() + "Z",
-                "eventSource": source, "eventName": name, "awsRegion": region,
+                "eventVersion": "1.09",
+                "userIdentity": identity,
+                "eventTime": self.ts() + "Z",
+                "eventSource": source,
+                "eventName": name,
+                "awsRegion": region,
                 "sourceIPAddress": self.public_ip(),
                 "userAgent": "aws-cli/2.15.30 md/Botocore#1.34.30 ua/2.0 os/linux#6.5",
-                "requestParameters": params, "responseElements": response,
+                "requestParameters": params,
+                "responseElements": response,
             }
             # Request and event IDs are UUIDs with no KMS context, except in a KMS event where a
             # masker could reasonably read "kms" nearby: there they are neither planted nor look-alikes.
             uuid_a, uuid_b = self.uuid(), self.uuid()
             record["requestID"] = uuid_a if kms_event else self.la(uuid_a)
             record["eventID"] = uuid_b if kms_event else self.la(uuid_b)
-            record.update({"readOnly": False, "eventType": "AwsApiCall", "managementEvent": True,
-                           "recipientAccountId": self.p("account-id", acct), "eventCategory": "Management"})
+            record.update(
+                {
+                    "readOnly": False,
+                    "eventType": "AwsApiCall",
+                    "managementEvent": True,
+                    "recipientAccountId": self.p("account-id", acct),
+                    "eventCategory": "Management",
+                }
+            )
             records.append(record)
         if self.r.random() < 0.5:
             return self.cmd("zcat CloudTrail/latest.json.gz") + self.dumps({"Records": records}, compact=True)
-        return self.cmd("aws cloudtrail lookup-events --max-results 3 --query 'Events[].CloudTrailEvent'") + \
-            self.dumps(records)
+        return self.cmd("aws cloudtrail lookup-events --max-results 3 --query 'Events[].CloudTrailEvent'") + self.dumps(
+            records
+        )
 
     def b_kms(self) -> str:
         acct, region = self.account(), self.region()
@@ -723,22 +929,33 @@ class _Gen:
                 "AWSAccountId": self.p("account-id", acct),
                 "KeyId": self.p(kind, key),
                 "Arn": self.p("arn", self.arn("kms", f"key/{key}", region, acct)),
-                "CreationDate": self.ts() + ".512000+00:00", "Enabled": True,
-                "Description": f"{self.name()} envelope encryption", "KeyUsage": "ENCRYPT_DECRYPT",
-                "KeyState": "Enabled", "Origin": "AWS_KMS", "KeyManager": "CUSTOMER",
-                "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT", "KeySpec": "SYMMETRIC_DEFAULT",
-                "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "MultiRegion": multi,
+                "CreationDate": self.ts() + ".512000+00:00",
+                "Enabled": True,
+                "Description": f"{self.name()} envelope encryption",
+                "KeyUsage": "ENCRYPT_DECRYPT",
+                "KeyState": "Enabled",
+                "Origin": "AWS_KMS",
+                "KeyManager": "CUSTOMER",
+                "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT",
+                "KeySpec": "SYMMETRIC_DEFAULT",
+                "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
+                "MultiRegion": multi,
             }
-            out.append(self.cmd(f"aws kms describe-key --key-id {self.p(kind, key)}")
-                       + self.dumps({"KeyMetadata": meta}))
+            out.append(
+                self.cmd(f"aws kms describe-key --key-id {self.p(kind, key)}") + self.dumps({"KeyMetadata": meta})
+            )
         if v != 1:
             aliases = []
             for alias in self.distinct(self.kms_alias, self.r.randint(2, 4)):
                 key = self.kms_uuid()
-                aliases.append({"AliasName": self.p("kms-alias", alias),
-                                "AliasArn": self.p("arn", self.arn("kms", alias, region, acct)),
-                                "TargetKeyId": self.p("kms-key-id", key),
-                                "CreationDate": self.ts() + ".000000+00:00"})
+                aliases.append(
+                    {
+                        "AliasName": self.p("kms-alias", alias),
+                        "AliasArn": self.p("arn", self.arn("kms", alias, region, acct)),
+                        "TargetKeyId": self.p("kms-key-id", key),
+                        "CreationDate": self.ts() + ".000000+00:00",
+                    }
+                )
             out.append(self.cmd("aws kms list-aliases") + self.dumps({"Aliases": aliases}))
         return "\n".join(out)
 
@@ -747,17 +964,22 @@ class _Gen:
         writer = self.rds_host(region)
         ident = writer.split(".")[0]
         cluster = {
-            "DBClusterIdentifier": ident, "Status": "available", "Engine": "aurora-postgresql",
-            "EngineVersion": "15.4", "Port": 5432, "MasterUsername": "app_admin",
+            "DBClusterIdentifier": ident,
+            "Status": "available",
+            "Engine": "aurora-postgresql",
+            "EngineVersion": "15.4",
+            "Port": 5432,
+            "MasterUsername": "app_admin",
             "Endpoint": self.p("rds-host", writer),
             "ReaderEndpoint": self.p("rds-host", self.rds_host(region)),
             "DBClusterArn": self.p("arn", self.arn("rds", f"cluster:{ident}", region, acct)),
-            "VpcSecurityGroups": [{"VpcSecurityGroupId": self.p("ec2-id", self.ec2("sg")),
-                                   "Status": "active"}],
-            "DBSubnetGroup": f"{ident}-subnets", "StorageEncrypted": True,
+            "VpcSecurityGroups": [{"VpcSecurityGroupId": self.p("ec2-id", self.ec2("sg")), "Status": "active"}],
+            "DBSubnetGroup": f"{ident}-subnets",
+            "StorageEncrypted": True,
             "KmsKeyId": self.p("arn", self.arn("kms", f"key/{self.kms_uuid()}", region, acct)),
             "AvailabilityZones": [region + "a", region + "b", region + "c"],
-            "BackupRetentionPeriod": 7, "PreferredBackupWindow": "03:00-04:00",
+            "BackupRetentionPeriod": 7,
+            "PreferredBackupWindow": "03:00-04:00",
         }
         return self.cmd("aws rds describe-db-clusters") + self.dumps({"DBClusters": [cluster]})
 
@@ -766,19 +988,27 @@ class _Gen:
         lbs = []
         for _ in range(self.r.randint(1, 2)):
             name = self.name()
-            lbs.append({
-                "LoadBalancerArn": self.p("arn", self.arn(
-                    "elasticloadbalancing", f"loadbalancer/app/{name}/{self.hexs(16)}", region, acct)),
-                "DNSName": self.p("elb-host", self.elb_host(region)),
-                "CanonicalHostedZoneId": "Z35SXDOTRQ7X7K", "CreatedTime": self.ts() + ".120000+00:00",
-                "LoadBalancerName": name, "Scheme": "internet-facing",
-                "VpcId": self.p("ec2-id", self.ec2("vpc")), "State": {"Code": "active"},
-                "Type": "application",
-                "AvailabilityZones": [{"ZoneName": region + z,
-                                       "SubnetId": self.p("ec2-id", self.ec2("subnet"))}
-                                      for z in "ab"],
-                "SecurityGroups": [self.p("ec2-id", self.ec2("sg"))], "IpAddressType": "ipv4",
-            })
+            lbs.append(
+                {
+                    "LoadBalancerArn": self.p(
+                        "arn",
+                        self.arn("elasticloadbalancing", f"loadbalancer/app/{name}/{self.hexs(16)}", region, acct),
+                    ),
+                    "DNSName": self.p("elb-host", self.elb_host(region)),
+                    "CanonicalHostedZoneId": "Z35SXDOTRQ7X7K",
+                    "CreatedTime": self.ts() + ".120000+00:00",
+                    "LoadBalancerName": name,
+                    "Scheme": "internet-facing",
+                    "VpcId": self.p("ec2-id", self.ec2("vpc")),
+                    "State": {"Code": "active"},
+                    "Type": "application",
+                    "AvailabilityZones": [
+                        {"ZoneName": region + z, "SubnetId": self.p("ec2-id", self.ec2("subnet"))} for z in "ab"
+                    ],
+                    "SecurityGroups": [self.p("ec2-id", self.ec2("sg"))],
+                    "IpAddressType": "ipv4",
+                }
+            )
         return self.cmd("aws elbv2 describe-load-balancers") + self.dumps({"LoadBalancers": lbs})
 
     def b_eks(self) -> str:
@@ -786,8 +1016,10 @@ class _Gen:
         name = f"{self.org}-{self.r.choice(_ENVS)}"
         ca = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t" + self.chars(_B64, 1000) + "="
         cluster = {
-            "name": name, "arn": self.p("arn", self.arn("eks", f"cluster/{name}", region, acct)),
-            "createdAt": self.ts() + ".412000+00:00", "version": "1.29",
+            "name": name,
+            "arn": self.p("arn", self.arn("eks", f"cluster/{name}", region, acct)),
+            "createdAt": self.ts() + ".412000+00:00",
+            "version": "1.29",
             "endpoint": "https://" + self.p("eks-host", self.eks_host(region)),
             "roleArn": self.p("arn", self.arn("iam", f"role/{name}-cluster", account=acct)),
             "resourcesVpcConfig": {
@@ -795,14 +1027,19 @@ class _Gen:
                 "securityGroupIds": [self.p("ec2-id", self.ec2("sg"))],
                 "clusterSecurityGroupId": self.p("ec2-id", self.ec2("sg")),
                 "vpcId": self.p("ec2-id", self.ec2("vpc")),
-                "endpointPublicAccess": False, "endpointPrivateAccess": True,
+                "endpointPublicAccess": False,
+                "endpointPrivateAccess": True,
             },
             "kubernetesNetworkConfig": {"serviceIpv4Cidr": "172.20.0.0/16", "ipFamily": "ipv4"},
             "status": "ACTIVE",
             "certificateAuthority": {"data": self.la(ca)},
             "platformVersion": "eks.7",
-            "encryptionConfig": [{"resources": ["secrets"], "provider": {
-                "keyArn": self.p("arn", self.arn("kms", f"key/{self.kms_uuid()}", region, acct))}}],
+            "encryptionConfig": [
+                {
+                    "resources": ["secrets"],
+                    "provider": {"keyArn": self.p("arn", self.arn("kms", f"key/{self.kms_uuid()}", region, acct))},
+                }
+            ],
         }
         return self.cmd(f"aws eks describe-cluster --name {name}") + self.dumps({"cluster": cluster})
 
@@ -814,112 +1051,165 @@ class _Gen:
         item = {
             "Id": dist_id,
             "ARN": self.p("arn", self.arn("cloudfront", f"distribution/{dist_id}", "", acct)),
-            "Status": "Deployed", "LastModifiedTime": self.ts() + ".000Z",
+            "Status": "Deployed",
+            "LastModifiedTime": self.ts() + ".000Z",
             "DomainName": self.p("cloudfront-host", self.cloudfront_host()),
-            "Origins": {"Quantity": 1, "Items": [{
-                "Id": "s3-origin",
-                "DomainName": self.p("s3-bucket", bucket) + ".s3.amazonaws.com",
-                "OriginPath": "", "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
-            "Enabled": True, "PriceClass": "PriceClass_100",
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "s3-origin",
+                        "DomainName": self.p("s3-bucket", bucket) + ".s3.amazonaws.com",
+                        "OriginPath": "",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "Enabled": True,
+            "PriceClass": "PriceClass_100",
         }
-        return self.cmd("aws cloudfront list-distributions") + \
-            self.dumps({"DistributionList": {"Items": [item], "Quantity": 1}})
+        return self.cmd("aws cloudfront list-distributions") + self.dumps(
+            {"DistributionList": {"Items": [item], "Quantity": 1}}
+        )
 
     def b_lambda_url(self) -> str:
         acct, region = self.account(), self.region()
         fn = f"{self.name()}-handler"
-        obj = {"FunctionUrl": "https://" + self.p("lambda-url-host", self.lambda_host(region)) + "/",
-               "FunctionArn": self.p("arn", self.arn("lambda", f"function:{fn}", region, acct)),
-               "AuthType": "AWS_IAM", "CreationTime": self.ts() + ".000Z"}
+        obj = {
+            "FunctionUrl": "https://" + self.p("lambda-url-host", self.lambda_host(region)) + "/",
+            "FunctionArn": self.p("arn", self.arn("lambda", f"function:{fn}", region, acct)),
+            "AuthType": "AWS_IAM",
+            "CreationTime": self.ts() + ".000Z",
+        }
         return self.cmd(f"aws lambda get-function-url-config --function-name {fn}") + self.dumps(obj)
 
     def b_sqs_apigw(self) -> str:
         region = self.region()
-        urls = [self.sqs_url(self.account(), region, self.name() + self.r.choice(["", "-dlq", ".fifo"]))
-                for _ in range(self.r.randint(2, 4))]
+        urls = [
+            self.sqs_url(self.account(), region, self.name() + self.r.choice(["", "-dlq", ".fifo"]))
+            for _ in range(self.r.randint(2, 4))
+        ]
         host = self.apigw_host(region)
-        return (self.cmd("aws sqs list-queues") + self.dumps({"QueueUrls": urls}) + "\n"
-                + self.cmd(f"curl -s https://{self.p('apigw-host', host)}/prod/health")
-                + '{"status":"ok","version":"1.8.2"}')
+        return (
+            self.cmd("aws sqs list-queues")
+            + self.dumps({"QueueUrls": urls})
+            + "\n"
+            + self.cmd(f"curl -s https://{self.p('apigw-host', host)}/prod/health")
+            + '{"status":"ok","version":"1.8.2"}'
+        )
 
     def b_ecr(self) -> str:
         acct, region = self.account(), self.region()
         repos = []
         for _ in range(self.r.randint(1, 3)):
             repo = f"{self.org}/{self.r.choice(_APPS)}"
-            repos.append({"repositoryArn": self.p("arn", self.arn("ecr", f"repository/{repo}", region, acct)),
-                          "registryId": self.p("account-id", acct), "repositoryName": repo,
-                          "repositoryUri": f"{self.ecr_registry(acct, region)}/{repo}",
-                          "createdAt": self.ts() + "+00:00", "imageTagMutability": "IMMUTABLE"})
+            repos.append(
+                {
+                    "repositoryArn": self.p("arn", self.arn("ecr", f"repository/{repo}", region, acct)),
+                    "registryId": self.p("account-id", acct),
+                    "repositoryName": repo,
+                    "repositoryUri": f"{self.ecr_registry(acct, region)}/{repo}",
+                    "createdAt": self.ts() + "+00:00",
+                    "imageTagMutability": "IMMUTABLE",
+                }
+            )
         return self.cmd("aws ecr describe-repositories") + self.dumps({"repositories": repos})
 
     def b_terraform(self) -> str:
         acct, region = self.account(), self.region()
-        out = ["Terraform used the selected providers to generate the following execution plan. Resource",
-               "actions are indicated with the following symbols:", "  + create", "  ~ update in-place",
-               "", "Terraform will perform the following actions:", ""]
+        out = [
+            "Terraform used the selected providers to generate the following execution plan. Resource",
+            "actions are indicated with the following symbols:",
+            "  + create",
+            "  ~ update in-place",
+            "",
+            "Terraform will perform the following actions:",
+            "",
+        ]
         n = self.r.randint(2, 4)
         for _ in range(n):
             roll = self.variant("terraform", 4)
             name = self.r.choice(_APPS)
             if roll == 0:
                 new, old = self.r.sample(_INSTANCE_TYPES, 2)
-                out += [f"  # aws_instance.{name} will be updated in-place",
-                        f'  ~ resource "aws_instance" "{name}" {{',
-                        f'        id                     = "{self.p("ec2-id", self.ec2("i"))}"',
-                        f'        ami                     = "{self.p("ec2-id", self.ec2("ami"))}"',
-                        f'      ~ instance_type          = "{old}" -> "{new}"',
-                        f'        subnet_id              = "{self.p("ec2-id", self.ec2("subnet"))}"',
-                        "        vpc_security_group_ids = [",
-                        f'            "{self.p("ec2-id", self.ec2("sg"))}",', "        ]",
-                        "        tags                   = {",
-                        f'            "Name" = "{name}-{self.r.choice(_ENVS)}"', "        }",
-                        "        # (31 unchanged attributes hidden)", "    }", ""]
+                out += [
+                    f"  # aws_instance.{name} will be updated in-place",
+                    f'  ~ resource "aws_instance" "{name}" {{',
+                    f'        id                     = "{self.p("ec2-id", self.ec2("i"))}"',
+                    f'        ami                     = "{self.p("ec2-id", self.ec2("ami"))}"',
+                    f'      ~ instance_type          = "{old}" -> "{new}"',
+                    f'        subnet_id              = "{self.p("ec2-id", self.ec2("subnet"))}"',
+                    "        vpc_security_group_ids = [",
+                    f'            "{self.p("ec2-id", self.ec2("sg"))}",',
+                    "        ]",
+                    "        tags                   = {",
+                    f'            "Name" = "{name}-{self.r.choice(_ENVS)}"',
+                    "        }",
+                    "        # (31 unchanged attributes hidden)",
+                    "    }",
+                    "",
+                ]
             elif roll == 1:
                 bucket = self.bucket()
-                out += [f"  # aws_s3_bucket.{name} will be created",
-                        f'  + resource "aws_s3_bucket" "{name}" {{',
-                        "      + acceleration_status         = (known after apply)",
-                        "      + arn                         = (known after apply)",
-                        f'      + bucket                      = "{self.p("s3-bucket-name", bucket)}"',
-                        "      + bucket_domain_name          = (known after apply)",
-                        "      + force_destroy               = false",
-                        "      + id                          = (known after apply)",
-                        "      + region                      = (known after apply)", "    }", ""]
+                out += [
+                    f"  # aws_s3_bucket.{name} will be created",
+                    f'  + resource "aws_s3_bucket" "{name}" {{',
+                    "      + acceleration_status         = (known after apply)",
+                    "      + arn                         = (known after apply)",
+                    f'      + bucket                      = "{self.p("s3-bucket-name", bucket)}"',
+                    "      + bucket_domain_name          = (known after apply)",
+                    "      + force_destroy               = false",
+                    "      + id                          = (known after apply)",
+                    "      + region                      = (known after apply)",
+                    "    }",
+                    "",
+                ]
             elif roll == 2:
                 policy = self.arn("iam", f"policy/{name}-access", account=acct)
-                out += [f"  # aws_iam_role_policy_attachment.{name} will be created",
-                        f'  + resource "aws_iam_role_policy_attachment" "{name}" {{',
-                        "      + id         = (known after apply)",
-                        f'      + policy_arn = "{self.p("arn", policy)}"',
-                        f'      + role       = "{self.role_name()}"', "    }", ""]
+                out += [
+                    f"  # aws_iam_role_policy_attachment.{name} will be created",
+                    f'  + resource "aws_iam_role_policy_attachment" "{name}" {{',
+                    "      + id         = (known after apply)",
+                    f'      + policy_arn = "{self.p("arn", policy)}"',
+                    f'      + role       = "{self.role_name()}"',
+                    "    }",
+                    "",
+                ]
             else:
                 arn = self.p("arn", self.arn("sqs", name, region, acct))
                 url = self.sqs_url(acct, region, name)
                 key = self.p("kms-key-id", self.kms_uuid())
-                out += [f"  # aws_sqs_queue.{name} will be updated in-place",
-                        f'  ~ resource "aws_sqs_queue" "{name}" {{',
-                        f'        arn                        = "{arn}"',
-                        f'        id                         = "{url}"',
-                        f'      ~ kms_master_key_id          = "alias/aws/sqs" -> "{key}"',
-                        "      ~ visibility_timeout_seconds = 30 -> 120",
-                        "        # (12 unchanged attributes hidden)", "    }", ""]
+                out += [
+                    f"  # aws_sqs_queue.{name} will be updated in-place",
+                    f'  ~ resource "aws_sqs_queue" "{name}" {{',
+                    f'        arn                        = "{arn}"',
+                    f'        id                         = "{url}"',
+                    f'      ~ kms_master_key_id          = "alias/aws/sqs" -> "{key}"',
+                    "      ~ visibility_timeout_seconds = 30 -> 120",
+                    "        # (12 unchanged attributes hidden)",
+                    "    }",
+                    "",
+                ]
         out.append(f"Plan: {self.r.randint(0, 3)} to add, {n} to change, 0 to destroy.")
         return self.cmd("terraform plan -no-color") + "\n".join(out)
 
     def b_kubectl_pods(self) -> str:
         region = self.region()
         ns = self.r.choice(_APPS)
-        head = (f"{'NAME':<40} {'READY':<7} {'STATUS':<10} {'RESTARTS':<10} {'AGE':<6} {'IP':<15} "
-                f"{'NODE':<45} NOMINATED NODE   READINESS GATES")
+        head = (
+            f"{'NAME':<40} {'READY':<7} {'STATUS':<10} {'RESTARTS':<10} {'AGE':<6} {'IP':<15} "
+            f"{'NODE':<45} NOMINATED NODE   READINESS GATES"
+        )
         lines = [self.cmd(f"kubectl get pods -n {ns} -o wide") + head]
         for _ in range(self.r.randint(6, 20)):
             pod = f"{self.r.choice(_APPS)}-worker-{self.chars(_K8S_HASH, 10)}-{self.chars(_K8S_HASH, 5)}"
             ip = self.ip()
             node = f"ip-{self.ip().replace('.', '-')}.{region}.compute.internal"
             status = self.r.choice(["Running"] * 6 + ["Pending", "CrashLoopBackOff"])
-            lines.append(f"{pod:<40} {'1/1':<7} {status:<10} {self.r.randint(0, 9):<10} "
-                         f"{str(self.r.randint(1, 40)) + 'd':<6} {ip:<15} {node:<45} <none>           <none>")
+            lines.append(
+                f"{pod:<40} {'1/1':<7} {status:<10} {self.r.randint(0, 9):<10} "
+                f"{str(self.r.randint(1, 40)) + 'd':<6} {ip:<15} {node:<45} <none>           <none>"
+            )
         if self.r.random() < 0.5:
             lines.append("")
             lines.append("$ kubectl get nodes -o jsonpath='{.items[*].spec.providerID}' | tr ' ' '\\n'")
@@ -929,8 +1219,10 @@ class _Gen:
             lines.append("")
             lines.append(self.cmd(f"kubectl get svc -n {ns}").rstrip("\n"))
             lines.append(f"{'NAME':<20} {'TYPE':<13} {'CLUSTER-IP':<15} EXTERNAL-IP")
-            lines.append(f"{ns + '-public':<20} {'LoadBalancer':<13} {'172.20.14.9':<15} "
-                         f"{self.p('elb-host', self.elb_host(region))}")
+            lines.append(
+                f"{ns + '-public':<20} {'LoadBalancer':<13} {'172.20.14.9':<15} "
+                f"{self.p('elb-host', self.elb_host(region))}"
+            )
         return "\n".join(lines)
 
     def b_kubectl_describe(self) -> str:
@@ -973,9 +1265,9 @@ Containers:
       AWS_REGION:                   {region}
       AWS_ROLE_ARN:                 {role}
       AWS_WEB_IDENTITY_TOKEN_FILE:  /var/run/secrets/eks.amazonaws.com/serviceaccount/token
-      DATABASE_HOST:                {self.p('rds-host', self.rds_host(region))}
+      DATABASE_HOST:                {self.p("rds-host", self.rds_host(region))}
       EVENTS_QUEUE_URL:             {self.sqs_url(acct, region, app + "-events")}
-      ARTIFACT_BUCKET:              s3://{self.p('s3-bucket', self.bucket())}/releases/
+      ARTIFACT_BUCKET:              s3://{self.p("s3-bucket", self.bucket())}/releases/
 Conditions:
   Type              Status
   Initialized       True
@@ -992,59 +1284,95 @@ Events:
         region = self.region()
         for roll in sorted({self.variant("shell", 8) for _ in range(self.r.randint(2, 4))}):
             if roll == 0:
-                parts.append(self.cmd("cat ~/.aws/credentials") + "\n".join([
-                    "[default]",
-                    f"aws_access_key_id = {self.p('access-key-id', self.access_key('AKIA'))}",
-                    f"aws_secret_access_key = {self.p('secret-access-key', self.secret())}",
-                    "", f"[{self.org}-{self.r.choice(_ENVS)}]",
-                    f"aws_access_key_id = {self.p('access-key-id', self.access_key('ASIA'))}",
-                    f"aws_secret_access_key = {self.p('secret-access-key', self.secret())}",
-                    f"aws_session_token = {self.p('session-token', self.session_token())}",
-                    f"region = {region}"]))
+                parts.append(
+                    self.cmd("cat ~/.aws/credentials")
+                    + "\n".join(
+                        [
+                            "[default]",
+                            f"aws_access_key_id = {self.p('access-key-id', self.access_key('AKIA'))}",
+                            f"aws_secret_access_key = {self.p('secret-access-key', self.secret())}",
+                            "",
+                            f"[{self.org}-{self.r.choice(_ENVS)}]",
+                            f"aws_access_key_id = {self.p('access-key-id', self.access_key('ASIA'))}",
+                            f"aws_secret_access_key = {self.p('secret-access-key', self.secret())}",
+                            f"aws_session_token = {self.p('session-token', self.session_token())}",
+                            f"region = {region}",
+                        ]
+                    )
+                )
             elif roll == 1:
-                parts.append(self.cmd("env | grep -E '^AWS_' | sort") + "\n".join([
-                    f"AWS_ACCESS_KEY_ID={self.p('access-key-id', self.access_key())}",
-                    f"AWS_BEARER_TOKEN_BEDROCK={self.p('bedrock-api-key', self.bedrock_key())}",
-                    f"AWS_DEFAULT_REGION={region}",
-                    f"AWS_SECRET_ACCESS_KEY={self.p('secret-access-key', self.secret())}",
-                    f"AWS_SESSION_TOKEN={self.p('session-token', self.session_token())}"]))
+                parts.append(
+                    self.cmd("env | grep -E '^AWS_' | sort")
+                    + "\n".join(
+                        [
+                            f"AWS_ACCESS_KEY_ID={self.p('access-key-id', self.access_key())}",
+                            f"AWS_BEARER_TOKEN_BEDROCK={self.p('bedrock-api-key', self.bedrock_key())}",
+                            f"AWS_DEFAULT_REGION={region}",
+                            f"AWS_SECRET_ACCESS_KEY={self.p('secret-access-key', self.secret())}",
+                            f"AWS_SESSION_TOKEN={self.p('session-token', self.session_token())}",
+                        ]
+                    )
+                )
             elif roll == 2:
                 lines = [f"{self.la(self.hexs(7))} {self.r.choice(_PROSE_COMMITS)}" for _ in range(5)]
                 parts.append(self.cmd("git log --oneline -5") + "\n".join(lines))
             elif roll == 3:
                 bucket = self.bucket()
                 uri = f"s3://{self.p('s3-bucket', bucket)}/releases/{self.r.choice(_APPS)}.zip"
-                files = [f"2024-05-{self.r.randint(1, 28):02d} 12:{self.r.randint(10, 59)}:11 "
-                         f"{self.r.randint(1000, 99999999):>12} part-{i:04d}.parquet" for i in range(4)]
-                parts.append(self.cmd(f"aws s3 ls s3://{self.p('s3-bucket', bucket)}/exports/")
-                             + "\n".join(files) + "\n" + self.cmd(f"aws s3 cp build.zip {uri}")
-                             + f"upload: ./build.zip to {uri}")
+                files = [
+                    f"2024-05-{self.r.randint(1, 28):02d} 12:{self.r.randint(10, 59)}:11 "
+                    f"{self.r.randint(1000, 99999999):>12} part-{i:04d}.parquet"
+                    for i in range(4)
+                ]
+                parts.append(
+                    self.cmd(f"aws s3 ls s3://{self.p('s3-bucket', bucket)}/exports/")
+                    + "\n".join(files)
+                    + "\n"
+                    + self.cmd(f"aws s3 cp build.zip {uri}")
+                    + f"upload: ./build.zip to {uri}"
+                )
             elif roll == 4:
                 bucket = self.bucket()
                 key = self.access_key("AKIA")
-                url = (f"https://{self.p('s3-bucket', bucket)}.s3.{region}.amazonaws.com/reports/q2.csv"
-                       f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={self.p('access-key-id', key)}"
-                       f"%2F20240514%2F{region}%2Fs3%2Faws4_request&X-Amz-Date=20240514T123011Z"
-                       f"&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature={self.hexs(64)}")
+                url = (
+                    f"https://{self.p('s3-bucket', bucket)}.s3.{region}.amazonaws.com/reports/q2.csv"
+                    f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={self.p('access-key-id', key)}"
+                    f"%2F20240514%2F{region}%2Fs3%2Faws4_request&X-Amz-Date=20240514T123011Z"
+                    f"&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature={self.hexs(64)}"
+                )
                 other = self.p("s3-bucket", self.bucket())
                 path_style = f"https://s3.{region}.amazonaws.com/{other}/index.html"
-                parts.append(self.cmd(f"aws s3 presign s3://{self.p('s3-bucket', bucket)}/reports/q2.csv")
-                             + url + "\n" + self.cmd(f"curl -sI {path_style}") + "HTTP/1.1 403 Forbidden")
+                parts.append(
+                    self.cmd(f"aws s3 presign s3://{self.p('s3-bucket', bucket)}/reports/q2.csv")
+                    + url
+                    + "\n"
+                    + self.cmd(f"curl -sI {path_style}")
+                    + "HTTP/1.1 403 Forbidden"
+                )
             elif roll == 5:
                 host = self.rds_host(region)
-                parts.append(self.cmd(f"psql -h {self.p('rds-host', host)} -U app -d {self.r.choice(_APPS)}")
-                             + "psql: error: connection to server failed: timeout expired")
+                parts.append(
+                    self.cmd(f"psql -h {self.p('rds-host', host)} -U app -d {self.r.choice(_APPS)}")
+                    + "psql: error: connection to server failed: timeout expired"
+                )
             elif roll == 6:
                 acct = self.account()
                 reg = self.ecr_registry(acct, region)
-                parts.append(self.cmd(f"aws ecr get-login-password | docker login --username AWS "
-                                      f"--password-stdin {reg}") + "Login Succeeded\n"
-                             + self.cmd(f"docker push {reg}/{self.org}/{self.r.choice(_APPS)}:latest")
-                             + f"latest: digest: sha256:{self.la(self.hexs(64))} size: 2417")
+                parts.append(
+                    self.cmd(f"aws ecr get-login-password | docker login --username AWS --password-stdin {reg}")
+                    + "Login Succeeded\n"
+                    + self.cmd(f"docker push {reg}/{self.org}/{self.r.choice(_APPS)}:latest")
+                    + f"latest: digest: sha256:{self.la(self.hexs(64))} size: 2417"
+                )
             else:
-                parts.append(self.cmd("tail -n 5 /var/log/app/worker.log") + "\n".join(
-                    f"2024-05-14T12:{self.r.randint(10, 59)}:{self.r.randint(10, 59)}Z INFO "
-                    + self.lookalike_line() for _ in range(5)))
+                parts.append(
+                    self.cmd("tail -n 5 /var/log/app/worker.log")
+                    + "\n".join(
+                        f"2024-05-14T12:{self.r.randint(10, 59)}:{self.r.randint(10, 59)}Z INFO "
+                        + self.lookalike_line()
+                        for _ in range(5)
+                    )
+                )
         return "\n".join(parts)
 
     def b_logs(self) -> str:
@@ -1055,8 +1383,10 @@ Events:
             if self.r.random() < 0.5:
                 lines.append(f"{stamp} {level} [{self.r.choice(_APPS)}] {self.lookalike_line()}")
             else:
-                lines.append(f"{stamp} {level} [{self.r.choice(_APPS)}] handled {self.r.randint(1, 900)} "
-                             f"jobs in {self.r.randint(2, 900)} ms")
+                lines.append(
+                    f"{stamp} {level} [{self.r.choice(_APPS)}] handled {self.r.randint(1, 900)} "
+                    f"jobs in {self.r.randint(2, 900)} ms"
+                )
         unit = self.r.choice(_APPS)
         return self.cmd(f"journalctl -u {unit} --since '10 min ago' --no-pager") + "\n".join(lines)
 
@@ -1096,7 +1426,7 @@ def test_export_uses_archive_bucket(monkeypatch):
 ```'''
         if roll == 1:
             role = self.p("arn", self.arn("iam", f"role/github-{app}-deploy"))
-            return f'''```yaml
+            return f"""```yaml
 name: deploy-{app}
 on:
   push:
@@ -1114,7 +1444,7 @@ jobs:
           role-to-assume: {role}
           aws-region: {self.region()}
       - run: aws s3 sync ./dist s3://{self.p("s3-bucket", self.bucket())}/ --delete
-```'''
+```"""
         if roll == 2:
             return f'''```go
 // retryDelay returns the backoff for attempt n, capped at 30 s — jitter avoids thundering herds.
@@ -1146,23 +1476,44 @@ resource "aws_instance" "{app}" {{
 
     BLOCKS: dict[str, tuple[str, float]] = {
         # name: (group, weight by count)
-        "describe_instances": ("aws", 5), "network": ("aws", 3), "list_buckets": ("aws", 1.5),
-        "security_groups": ("aws", 3), "caller_identity": ("aws", 1.5), "assume_role": ("aws", 1),
-        "cloudtrail": ("aws", 4), "kms": ("aws", 2), "rds": ("aws", 1.5), "elb": ("aws", 1.5),
-        "eks": ("aws", 1), "cloudfront": ("aws", 0.75), "lambda_url": ("aws", 0.75),
-        "sqs_apigw": ("aws", 0.75), "ecr": ("aws", 0.75), "terraform": ("terraform", 3),
-        "kubectl_pods": ("kubectl", 1.5), "kubectl_describe": ("kubectl", 1.5), "shell": ("shell", 4),
-        "logs": ("logs", 2), "prose": ("prose", 7), "code": ("code", 5),
+        "describe_instances": ("aws", 5),
+        "network": ("aws", 3),
+        "list_buckets": ("aws", 1.5),
+        "security_groups": ("aws", 3),
+        "caller_identity": ("aws", 1.5),
+        "assume_role": ("aws", 1),
+        "cloudtrail": ("aws", 4),
+        "kms": ("aws", 2),
+        "rds": ("aws", 1.5),
+        "elb": ("aws", 1.5),
+        "eks": ("aws", 1),
+        "cloudfront": ("aws", 0.75),
+        "lambda_url": ("aws", 0.75),
+        "sqs_apigw": ("aws", 0.75),
+        "ecr": ("aws", 0.75),
+        "terraform": ("terraform", 3),
+        "kubectl_pods": ("kubectl", 1.5),
+        "kubectl_describe": ("kubectl", 1.5),
+        "shell": ("shell", 4),
+        "logs": ("logs", 2),
+        "prose": ("prose", 7),
+        "code": ("code", 5),
     }
 
     def block(self, name: str) -> str:
         return getattr(self, "b_" + name)()  # type: ignore[no-any-return]
 
 
-_PROSE_COMMITS = ["Fix flaky retry test", "Bump provider to 5.49", "Add lifecycle rule for exports",
-                  "Tighten security group for workers", "Move secrets to SSM",
-                  "Raise queue visibility timeout",
-                  "Document the restore runbook", "Drop unused IAM policy"]
+_PROSE_COMMITS = [
+    "Fix flaky retry test",
+    "Bump provider to 5.49",
+    "Add lifecycle rule for exports",
+    "Tighten security group for workers",
+    "Move secrets to SSM",
+    "Raise queue visibility timeout",
+    "Document the restore runbook",
+    "Drop unused IAM policy",
+]
 
 
 def _resolve(gen: _Gen, chunk: str, base: int, planted: list[Span], lookalikes: list[Span]) -> str:
@@ -1171,7 +1522,7 @@ def _resolve(gen: _Gen, chunk: str, base: int, planted: list[Span], lookalikes: 
     pos = 0
     length = base
     for m in _MARK.finditer(chunk):
-        before = chunk[pos:m.start()]
+        before = chunk[pos : m.start()]
         out.append(before)
         length += len(before)
         kind, value, is_planted = gen.marks[int(m.group(1))]
@@ -1183,8 +1534,9 @@ def _resolve(gen: _Gen, chunk: str, base: int, planted: list[Span], lookalikes: 
     return "".join(out)
 
 
-_FILLER = ("Notes: nothing further to report for this window, the service stayed healthy and the queue "
-           "drained normally. ") * 4
+_FILLER = (
+    "Notes: nothing further to report for this window, the service stayed healthy and the queue drained normally. "
+) * 4
 
 
 def _generate(gen: _Gen, size_bytes: int, names: list[str] | None = None) -> Annotated:
@@ -1243,18 +1595,37 @@ def make_text(size_bytes: int, seed: int = 0) -> str:
 
 _TOOLS = [  # (name, description length in bytes, {property: type})
     ("Task", 5200, {"description": "string", "prompt": "string", "subagent_type": "string"}),
-    ("Bash", 9800, {"command": "string", "timeout": "number", "description": "string",
-                    "run_in_background": "boolean"}),
+    ("Bash", 9800, {"command": "string", "timeout": "number", "description": "string", "run_in_background": "boolean"}),
     ("Glob", 900, {"pattern": "string", "path": "string"}),
-    ("Grep", 2400, {"pattern": "string", "path": "string", "glob": "string", "output_mode": "string",
-                    "-i": "boolean", "-n": "boolean", "head_limit": "number", "multiline": "boolean"}),
+    (
+        "Grep",
+        2400,
+        {
+            "pattern": "string",
+            "path": "string",
+            "glob": "string",
+            "output_mode": "string",
+            "-i": "boolean",
+            "-n": "boolean",
+            "head_limit": "number",
+            "multiline": "boolean",
+        },
+    ),
     ("ExitPlanMode", 1300, {"plan": "string"}),
     ("Read", 1900, {"file_path": "string", "offset": "number", "limit": "number"}),
-    ("Edit", 1500, {"file_path": "string", "old_string": "string", "new_string": "string",
-                    "replace_all": "boolean"}),
+    ("Edit", 1500, {"file_path": "string", "old_string": "string", "new_string": "string", "replace_all": "boolean"}),
     ("Write", 900, {"file_path": "string", "content": "string"}),
-    ("NotebookEdit", 800, {"notebook_path": "string", "cell_id": "string", "new_source": "string",
-                           "cell_type": "string", "edit_mode": "string"}),
+    (
+        "NotebookEdit",
+        800,
+        {
+            "notebook_path": "string",
+            "cell_id": "string",
+            "new_source": "string",
+            "cell_type": "string",
+            "edit_mode": "string",
+        },
+    ),
     ("WebFetch", 1600, {"url": "string", "prompt": "string"}),
     ("TodoWrite", 8600, {"todos": "array"}),
     ("WebSearch", 1000, {"query": "string", "allowed_domains": "array", "blocked_domains": "array"}),
@@ -1290,8 +1661,7 @@ def _tools(gen: _Gen) -> list[dict[str, object]]:
         desc = f"{name}: " + _sentences(gen, _TOOL_SENTENCES, size, "\n- ")
         schema = {
             "type": "object",
-            "properties": {p: {"type": t, "description": gen.r.choice(_TOOL_SENTENCES)}
-                           for p, t in props.items()},
+            "properties": {p: {"type": t, "description": gen.r.choice(_TOOL_SENTENCES)} for p, t in props.items()},
             "required": [next(iter(props))],
             "additionalProperties": False,
             "$schema": "http://json-schema.org/draft-07/schema#",
@@ -1314,21 +1684,29 @@ def _turn(gen: _Gen) -> tuple[dict[str, object], dict[str, object]]:
     tool_id = _tool_id(gen)
     if output.startswith("$ "):
         command, _, output = output[2:].partition("\n")
-        tool = {"type": "tool_use", "id": tool_id, "name": "Bash",
-                "input": {"command": command, "description": f"Inspect {gen.r.choice(_APPS)} resources"}}
+        tool = {
+            "type": "tool_use",
+            "id": tool_id,
+            "name": "Bash",
+            "input": {"command": command, "description": f"Inspect {gen.r.choice(_APPS)} resources"},
+        }
     else:
         path = f"/home/dev/infra/{gen.r.choice(_APPS)}/{gen.r.choice(['main.py', 'deploy.yml', 'retry.go'])}"
         tool = {"type": "tool_use", "id": tool_id, "name": "Read", "input": {"file_path": path}}
         output = "\n".join(f"{i:>6}\t{line}" for i, line in enumerate(output.splitlines(), 1))
-    thinking = (f"The user wants to know why {gen.r.choice(_APPS)} is failing. {mentioned[0]} looks "
-                f"relevant; " + _sentences(gen, _PROSE, gen.r.randint(150, 900)))
+    thinking = (
+        f"The user wants to know why {gen.r.choice(_APPS)} is failing. {mentioned[0]} looks "
+        f"relevant; " + _sentences(gen, _PROSE, gen.r.randint(150, 900))
+    )
     text = f"Let me check {' and '.join(f'`{m}`' for m in mentioned)}. " + gen.r.choice(_PROSE)
-    assistant = {"role": "assistant", "content": [
-        {"type": "thinking", "thinking": thinking,
-         "signature": "Eq" + gen.chars(_B64, gen.r.randint(400, 1200))},
-        {"type": "text", "text": text},
-        tool,
-    ]}
+    assistant = {
+        "role": "assistant",
+        "content": [
+            {"type": "thinking", "thinking": thinking, "signature": "Eq" + gen.chars(_B64, gen.r.randint(400, 1200))},
+            {"type": "text", "text": text},
+            tool,
+        ],
+    }
     result: dict[str, object] = {"type": "tool_result", "tool_use_id": tool_id, "content": output}
     if gen.r.random() < 0.3:
         result["content"] = [{"type": "text", "text": output}]
@@ -1340,24 +1718,46 @@ def make_body(size_bytes: int, seed: int = 0) -> bytes:
     gen = _Gen(seed)
     system_prompt = "\n\n".join(
         f"# {title}\n" + _sentences(gen, _SYSTEM_SENTENCES, 900)
-        for title in ["Tone and style", "Doing tasks", "Tool usage policy", "Task management",
-                      "Code references", "Security", "Git", "Following conventions"])
-    system_prompt += ("\n\n<env>\nWorking directory: /home/dev/infra\nIs directory a git repo: Yes\n"
-                      "Platform: linux\nOS Version: Linux 6.8.0-45-generic\nToday's date: 2025-11-26\n</env>")
-    claude_md = "\n".join([
-        "<system-reminder>", "Contents of /home/dev/infra/CLAUDE.md (project instructions, checked in):", "",
-        f"- Production account: {gen.accounts[0]}; staging account: {gen.accounts[1]}.",
-        f"- Terraform state lives in s3://{gen.bucket()}/state/ (locking table tf-locks).",
-        f"- Deploy role: {gen.arn('iam', 'role/' + gen.role_name(), account=gen.accounts[0])}",
-        "- Never run `terraform apply` without showing the plan first.", "</system-reminder>"])
+        for title in [
+            "Tone and style",
+            "Doing tasks",
+            "Tool usage policy",
+            "Task management",
+            "Code references",
+            "Security",
+            "Git",
+            "Following conventions",
+        ]
+    )
+    system_prompt += (
+        "\n\n<env>\nWorking directory: /home/dev/infra\nIs directory a git repo: Yes\n"
+        "Platform: linux\nOS Version: Linux 6.8.0-45-generic\nToday's date: 2025-11-26\n</env>"
+    )
+    claude_md = "\n".join(
+        [
+            "<system-reminder>",
+            "Contents of /home/dev/infra/CLAUDE.md (project instructions, checked in):",
+            "",
+            f"- Production account: {gen.accounts[0]}; staging account: {gen.accounts[1]}.",
+            f"- Terraform state lives in s3://{gen.bucket()}/state/ (locking table tf-locks).",
+            f"- Deploy role: {gen.arn('iam', 'role/' + gen.role_name(), account=gen.accounts[0])}",
+            "- Never run `terraform apply` without showing the plan first.",
+            "</system-reminder>",
+        ]
+    )
     body: dict[str, object] = {
         "model": "claude-sonnet-4-5-20250929",
         "messages": [],
         "system": [
-            {"type": "text", "text": f"x-anthropic-billing-header: cc_version=2.1.197.{gen.hexs(3)}; "
-                                     f"cc_entrypoint=cli;"},
-            {"type": "text", "text": "You are a command-line assistant for software engineering work.",
-             "cache_control": {"type": "ephemeral"}},
+            {
+                "type": "text",
+                "text": f"x-anthropic-billing-header: cc_version=2.1.197.{gen.hexs(3)}; cc_entrypoint=cli;",
+            },
+            {
+                "type": "text",
+                "text": "You are a command-line assistant for software engineering work.",
+                "cache_control": {"type": "ephemeral"},
+            },
             {"type": "text", "text": system_prompt, "cache_control": {"type": "ephemeral"}},
         ],
         "tools": _tools(gen),
@@ -1367,11 +1767,19 @@ def make_body(size_bytes: int, seed: int = 0) -> bytes:
         "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
         "stream": True,
     }
-    messages: list[dict[str, object]] = [{"role": "user", "content": [
-        {"type": "text", "text": claude_md},
-        {"type": "text", "text": "Why do the payments workers keep restarting? Check the cluster and the "
-                                 "instances behind it — and the recent CloudTrail events."},
-    ]}]
+    messages: list[dict[str, object]] = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": claude_md},
+                {
+                    "type": "text",
+                    "text": "Why do the payments workers keep restarting? Check the cluster and the "
+                    "instances behind it — and the recent CloudTrail events.",
+                },
+            ],
+        }
+    ]
     total = len(_enc(body)) + len(_enc(messages[0]))
     # Whole turns while they fit with room to spare, then one last turn sized to land exactly on size_bytes.
     while True:
@@ -1393,7 +1801,7 @@ def make_body(size_bytes: int, seed: int = 0) -> bytes:
             break
         output += extra + "\n"
     pad = room - (len(_enc(output)) - 2)
-    result["content"] = output + (_FILLER * (pad // len(_FILLER) + 1))[:max(pad, 0)]
+    result["content"] = output + (_FILLER * (pad // len(_FILLER) + 1))[: max(pad, 0)]
     messages += [assistant, user]
     body["messages"] = messages
     return _enc(body)
@@ -1410,9 +1818,11 @@ def _report(size_bytes: int, seed: int = 0) -> None:
     body = make_body(size_bytes, seed)
     t2 = time.perf_counter()
     doc = json.loads(body)
-    assert all(a.text[s.start:s.end] == s.value for s in a.planted + a.lookalikes)
-    print(f"text: {len(a.text.encode())} bytes in {t1 - t0:.2f} s; body: {len(body)} bytes in "
-          f"{t2 - t1:.2f} s, valid JSON, {len(doc['messages'])} messages, {len(doc['tools'])} tools")
+    assert all(a.text[s.start : s.end] == s.value for s in a.planted + a.lookalikes)
+    print(
+        f"text: {len(a.text.encode())} bytes in {t1 - t0:.2f} s; body: {len(body)} bytes in "
+        f"{t2 - t1:.2f} s, valid JSON, {len(doc['messages'])} messages, {len(doc['tools'])} tools"
+    )
     occurrences = Counter(s.kind for s in a.planted)
     unique = Counter(kind for kind, _ in {(s.kind, s.value) for s in a.planted})
     print(f"planted: {len(a.planted)} occurrences, {sum(unique.values())} distinct values")

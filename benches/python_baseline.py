@@ -31,15 +31,28 @@ DEFAULT_WINDOW = 32
 # -- Rust regex -> Python re -------------------------------------------------------------------------
 
 _POSIX = {
-    "alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": r"\x00-\x7F", "blank": r"\t ",
-    "cntrl": r"\x00-\x1F\x7F", "digit": "0-9", "graph": "!-~", "lower": "a-z", "print": " -~",
-    "punct": r"!-/:-@\[-`{-~", "space": r"\t\n\v\f\r ", "upper": "A-Z", "word": "0-9A-Za-z_",
+    "alnum": "0-9A-Za-z",
+    "alpha": "A-Za-z",
+    "ascii": r"\x00-\x7F",
+    "blank": r"\t ",
+    "cntrl": r"\x00-\x1F\x7F",
+    "digit": "0-9",
+    "graph": "!-~",
+    "lower": "a-z",
+    "print": " -~",
+    "punct": r"!-/:-@\[-`{-~",
+    "space": r"\t\n\v\f\r ",
+    "upper": "A-Z",
+    "word": "0-9A-Za-z_",
     "xdigit": "0-9A-Fa-f",
 }
 _WORD_BOUNDARIES = {
-    "<": r"\b(?=\w)", ">": r"\b(?<=\w)",
-    "b{start}": r"\b(?=\w)", "b{end}": r"\b(?<=\w)",
-    "b{start-half}": r"(?<!\w)", "b{end-half}": r"(?!\w)",
+    "<": r"\b(?=\w)",
+    ">": r"\b(?<=\w)",
+    "b{start}": r"\b(?=\w)",
+    "b{end}": r"\b(?<=\w)",
+    "b{start-half}": r"(?<!\w)",
+    "b{end-half}": r"(?!\w)",
 }
 
 
@@ -60,10 +73,10 @@ def _escape(p: str, i: int, in_class: bool) -> tuple[str, int]:
             return r"\Z", i + 2
     if c == "x" and p.startswith("{", i + 2):
         close = p.index("}", i + 3)
-        return _codepoint(int(p[i + 3:close], 16)), close + 1
+        return _codepoint(int(p[i + 3 : close], 16)), close + 1
     if c in "pP":
         raise ValueError("Unicode classes (\\p, \\P) are not available in ASCII mode")
-    return p[i:i + 2], i + 2
+    return p[i : i + 2], i + 2
 
 
 def _class(p: str, i: int) -> tuple[str, int]:
@@ -157,7 +170,7 @@ def translate(pattern: str) -> str:
                     out.append(f"(?{spec}:")
                     stack[-1].reopen.append(spec)
             elif pattern.startswith("(?", i):
-                raise ValueError(f"unsupported group syntax at {i}: {pattern[i:i + 6]!r}")
+                raise ValueError(f"unsupported group syntax at {i}: {pattern[i : i + 6]!r}")
             else:
                 out.append("(")
                 stack.append(frame)
@@ -185,6 +198,7 @@ def translate(pattern: str) -> str:
 
 # -- pseudonyms ----------------------------------------------------------------------------------------
 
+
 def code(n: int) -> str:
     """The n-th prefix-free code (docs/catalogue.md): 001..899, then 9 + five digits, ..."""
     if n < 900:
@@ -203,11 +217,12 @@ _PSEUDONYM = re.compile(r"([a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*)-((9*)\d+)", re.AS
 
 
 def _is_code(digits: str, nines: str) -> bool:
-    rest = digits[len(nines):]
+    rest = digits[len(nines) :]
     return len(rest) == 3 + 2 * len(nines) and rest[0] != "9" and (bool(nines) or rest != "000")
 
 
 # -- the masker --------------------------------------------------------------------------------------
+
 
 class Finding(NamedTuple):
     kind: str
@@ -259,14 +274,19 @@ class PythonMasker:
         for e in chosen:
             v = e.get("validate", {})
             regex = re.compile(translate(e["regex"]), re.ASCII)
-            self.entries.append(_Entry(
-                name=e["name"], kind=e["kind"], priority=e["priority"], regex=regex,
-                has_id="id" in regex.groupindex,
-                context=[w.lower().encode() for w in v.get("context", [])],
-                window=v.get("window", DEFAULT_WINDOW),
-                min_entropy=v.get("min_entropy"),
-                reject=re.compile(translate(v["reject"]), re.ASCII) if "reject" in v else None,
-            ))
+            self.entries.append(
+                _Entry(
+                    name=e["name"],
+                    kind=e["kind"],
+                    priority=e["priority"],
+                    regex=regex,
+                    has_id="id" in regex.groupindex,
+                    context=[w.lower().encode() for w in v.get("context", [])],
+                    window=v.get("window", DEFAULT_WINDOW),
+                    min_entropy=v.get("min_entropy"),
+                    reject=re.compile(translate(v["reject"]), re.ASCII) if "reject" in v else None,
+                )
+            )
         self.mapping: dict[tuple[str, str], str] = {}
         self.counters: Counter[str] = Counter()
 
@@ -282,7 +302,7 @@ class PythonMasker:
             return False
         if e.context:
             # The window is counted in UTF-8 bytes, as the engine counts it.
-            before = text[max(0, start - e.window):start].encode()[-e.window:].lower()
+            before = text[max(0, start - e.window) : start].encode()[-e.window :].lower()
             if not any(word in before for word in e.context):
                 return False
         return not self.is_pseudonym(value)

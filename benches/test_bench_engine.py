@@ -40,9 +40,7 @@ def engine_cls() -> Any:
 
 @bench
 @pytest.mark.parametrize("size", list(SIZES))
-def test_engine_mask(
-    benchmark: Any, record_throughput: Callable[..., None], engine_cls: Any, size: str
-) -> None:
+def test_engine_mask(benchmark: Any, record_throughput: Callable[..., None], engine_cls: Any, size: str) -> None:
     data, eng = text(size), engine_cls()
     eng.mask(data)  # warm: every original mapped
     result = benchmark(eng.mask, data)
@@ -52,9 +50,7 @@ def test_engine_mask(
 
 @bench
 @pytest.mark.parametrize("size", list(SIZES))
-def test_engine_mask_body(
-    benchmark: Any, record_throughput: Callable[..., None], engine_cls: Any, size: str
-) -> None:
+def test_engine_mask_body(benchmark: Any, record_throughput: Callable[..., None], engine_cls: Any, size: str) -> None:
     data, eng = body(size), engine_cls()
     eng.mask_body(data)
     result = benchmark(eng.mask_body, data)
@@ -74,13 +70,16 @@ def test_python_baseline_mask(benchmark: Any, record_throughput: Callable[..., N
 
 # -- the baseline must do the engine's work, or the ratio means nothing ------------------------------
 
+
 def test_baseline_finds_what_the_engine_finds(engine_cls: Any) -> None:
     """Same catalogue, same 100 KB text: the same values at the same places, else a readable diff."""
     from maskgate import _core, format_pseudonym
 
     if _core.BUILTIN_CATALOGUE != CATALOGUE.read_text(encoding="utf-8"):
-        pytest.fail(f"the built extension embeds a different {CATALOGUE.name} than the file on disk: "
-                    "rebuild it (maturin develop) before comparing")
+        pytest.fail(
+            f"the built extension embeds a different {CATALOGUE.name} than the file on disk: "
+            "rebuild it (maturin develop) before comparing"
+        )
     for n in (1, 899, 900, 90_899, 90_900, 9_090_900):
         assert format_pseudonym("ec2", n) == f"ec2-{code(n)}"
 
@@ -95,7 +94,7 @@ def test_baseline_finds_what_the_engine_finds(engine_cls: Any) -> None:
         lines = []
         for start, end in sorted(spans)[:25]:
             kind, value = found[(start, end)]
-            around = data[max(0, start - 40):end + 20].replace("\n", "\\n")
+            around = data[max(0, start - 40) : end + 20].replace("\n", "\\n")
             lines.append(f"  {kind:<12} {value[:60]!r:<64} at {start}: ...{around}...")
         if len(spans) > 25:
             lines.append(f"  ... and {len(spans) - 25} more")
@@ -106,12 +105,18 @@ def test_baseline_finds_what_the_engine_finds(engine_cls: Any) -> None:
     same_span_differs = {s for s in set(ours) & set(theirs) if ours[s] != theirs[s]}
     report = [f"engine {len(ours)} findings, baseline {len(theirs)}"]
     if only_engine:
-        report += [f"found only by the engine ({len(only_engine)}, by kind "
-                   f"{dict(Counter(ours[s][0] for s in only_engine))}):", *show(only_engine, ours)]
+        report += [
+            f"found only by the engine ({len(only_engine)}, by kind {dict(Counter(ours[s][0] for s in only_engine))}):",
+            *show(only_engine, ours),
+        ]
     if only_python:
-        report += [f"found only by the Python baseline ({len(only_python)}, by kind "
-                   f"{dict(Counter(theirs[s][0] for s in only_python))}):", *show(only_python, theirs)]
+        report += [
+            f"found only by the Python baseline ({len(only_python)}, by kind "
+            f"{dict(Counter(theirs[s][0] for s in only_python))}):",
+            *show(only_python, theirs),
+        ]
     if same_span_differs:
-        report += ["same span, different kind:"] + [f"  {s}: engine {ours[s]} baseline {theirs[s]}"
-                                                    for s in sorted(same_span_differs)[:25]]
+        report += ["same span, different kind:"] + [
+            f"  {s}: engine {ours[s]} baseline {theirs[s]}" for s in sorted(same_span_differs)[:25]
+        ]
     pytest.fail("\n".join(report), pytrace=False)

@@ -15,10 +15,13 @@ def test_text_is_exact_deterministic_and_labelled() -> None:
     assert {s.kind for s in a.planted} == set(KINDS), "every kind is planted at 100 KB"
     assert a.lookalikes
     for s in a.planted + a.lookalikes:
-        assert a.text[s.start:s.end] == s.value
+        assert a.text[s.start : s.end] == s.value
     text, planted, lookalikes = make_labelled(100_000, seed=3)
-    assert (text, planted, lookalikes) == (a.text, [(s.kind, s.value) for s in a.planted],
-                                           [s.value for s in a.lookalikes])
+    assert (text, planted, lookalikes) == (
+        a.text,
+        [(s.kind, s.value) for s in a.planted],
+        [s.value for s in a.lookalikes],
+    )
     assert not any("EXAMPLE" in v for _, v in planted)
 
 
