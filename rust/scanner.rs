@@ -174,7 +174,11 @@ impl Scanner {
             }
             Regex::builder()
                 .syntax(syntax_config())
-                .configure(Regex::config().match_kind(kind).hybrid_cache_capacity(LAZY_DFA_CACHE))
+                .configure(
+                    Regex::config()
+                        .match_kind(kind)
+                        .hybrid_cache_capacity(LAZY_DFA_CACHE),
+                )
                 .build_many(&patterns)
                 .map(Some)
                 .map_err(|x| {
@@ -396,7 +400,10 @@ fn resolve(mut cands: Vec<Candidate>) -> Vec<Candidate> {
     // Picked spans by start: an overlap check is one look at the neighbours, O(log n).
     let mut picked: BTreeMap<usize, Candidate> = BTreeMap::new();
     for c in cands {
-        let before = picked.range(..c.end).next_back().is_some_and(|(_, p)| p.end > c.start);
+        let before = picked
+            .range(..c.end)
+            .next_back()
+            .is_some_and(|(_, p)| p.end > c.start);
         if !before {
             picked.insert(c.start, c);
         }
