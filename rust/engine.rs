@@ -37,6 +37,8 @@ pub struct Plan {
     pub model: Option<String>,
     /// A request body's top-level `stream`.
     pub stream: bool,
+    /// Bytes of the longest string scanned (raw, as in the input), for size limits.
+    pub longest: usize,
 }
 
 impl Plan {
@@ -49,6 +51,15 @@ impl Plan {
             .filter(|h| seen.insert(h.original.clone()))
             .map(|h| (h.kind.clone(), h.original.clone()))
             .collect()
+    }
+
+    /// How many distinct originals the plan holds.
+    pub fn distinct(&self) -> usize {
+        self.hits
+            .iter()
+            .map(|h| &h.original)
+            .collect::<HashSet<_>>()
+            .len()
     }
 }
 
@@ -161,6 +172,7 @@ impl Engine {
             hits,
             model: None,
             stream: false,
+            longest: text.len(),
         }
     }
 
@@ -172,7 +184,9 @@ impl Engine {
         }
         let known = self.mapping.known(ns);
         let mut hits = Vec::new();
+        let mut longest = 0;
         for t in request_targets(body, &root) {
+            longest = longest.max(t.s.end - t.s.start);
             let decoded = json::decode(body, t.s);
             let key = t.key.map(|k| json::decode(body, k));
             let before = key.as_ref().map_or(&b""[..], |k| k.text.as_bytes());
@@ -198,6 +212,7 @@ impl Engine {
             hits,
             model,
             stream,
+            longest,
         })
     }
 

@@ -161,6 +161,18 @@ impl PlanObj {
     fn stream(&self) -> bool {
         self.plan.stream
     }
+
+    /// How many distinct originals the plan holds.
+    #[getter]
+    fn distinct(&self) -> usize {
+        self.plan.distinct()
+    }
+
+    /// Bytes of the longest string scanned (a text, or a request string that reaches the model).
+    #[getter]
+    fn longest(&self) -> usize {
+        self.plan.longest
+    }
 }
 
 /// The result of masking.

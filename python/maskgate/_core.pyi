@@ -54,6 +54,12 @@ class Plan:
     def model(self) -> str | None: ...
     @property
     def stream(self) -> bool: ...
+    @property
+    def distinct(self) -> int:
+        """How many distinct originals the plan holds."""
+    @property
+    def longest(self) -> int:
+        """Bytes of the longest string scanned (a text, or a request string that reaches the model)."""
 
 @final
 class Masked:

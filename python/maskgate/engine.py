@@ -20,6 +20,38 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Per-request bounds, checked after the scan and before anything is written to the store."""
+
+    max_identifiers: int
+    max_string_bytes: int
+
+
+class LimitExceeded(Exception):
+    """A request is over a limit; the message names the limit, never the content."""
+
+    def __init__(self, what: str, value: int, limit: int, setting: str) -> None:
+        super().__init__(f"{what} ({value}) is over the limit of {limit} (set by {setting})")
+        self.what, self.value, self.limit, self.setting = what, value, limit, setting
+
+
+def check_limits(plan: _core.Plan, limits: Limits | None) -> None:
+    if limits is None:
+        return
+    if plan.longest > limits.max_string_bytes:
+        raise LimitExceeded(
+            "a string in the request, in bytes,", plan.longest, limits.max_string_bytes, "MASKGATE_MAX_STRING_BYTES"
+        )
+    if plan.distinct > limits.max_identifiers:
+        raise LimitExceeded(
+            "the number of distinct identifiers in the request",
+            plan.distinct,
+            limits.max_identifiers,
+            "MASKGATE_MAX_IDENTIFIERS",
+        )
+
+
+@dataclass(frozen=True)
 class MaskedRequest:
     """A masked Messages request, with what routing needs from it."""
 
@@ -137,14 +169,20 @@ class Engine:
     async def amask_body(self, body: bytes, namespace: str | None = None) -> Masked:
         return (await self.amask_request(body, namespace)).masked
 
-    async def amask_request(self, body: bytes, namespace: str | None = None) -> MaskedRequest:
-        """Masks a request body; big bodies are scanned off the event loop (the GIL is released)."""
+    async def amask_request(
+        self, body: bytes, namespace: str | None = None, limits: Limits | None = None
+    ) -> MaskedRequest:
+        """Masks a request body; big bodies are scanned off the event loop (the GIL is released).
+
+        Raises `LimitExceeded` (before the store is touched) when the request is over `limits`.
+        """
         ns = namespace or self.namespace
         await self.warm(ns)
         offload = len(body) >= _THREAD_THRESHOLD
         plan = (
             await asyncio.to_thread(self.core.plan_request, body, ns) if offload else self.core.plan_request(body, ns)
         )
+        check_limits(plan, limits)
         await self._allocate(plan, ns)
         masked = await asyncio.to_thread(self.core.apply, plan, ns) if offload else self.core.apply(plan, ns)
         return MaskedRequest(masked, plan.model, plan.stream)

@@ -25,15 +25,13 @@ from starlette.routing import Route
 from maskgate import logs
 from maskgate._core import BodyError, Unmasker
 from maskgate.auth import Client, authenticate
-from maskgate.engine import Engine, MaskedRequest
+from maskgate.engine import Engine, LimitExceeded, Limits, MaskedRequest
 from maskgate.errors import error_event, error_response
 from maskgate.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
 from maskgate.settings import Route as RouteSetting
 from maskgate.settings import Settings, SettingsError
 from maskgate.store import MappingStore, StoreError, StoreKey, open_store
 from maskgate.upstream import is_event_stream, make_client, request_headers, response_headers, upstream_url
-
-BODY_READ_TIMEOUT = 60.0
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -65,7 +63,7 @@ class Gateway:
 
     async def start(self) -> None:
         s = self.settings
-        key = StoreKey(s.store_key) if s.store_key else None
+        key = StoreKey(s.store_key, s.store_key_previous) if s.store_key else None
         if not s.redis_url:
             s.store_path.parent.mkdir(parents=True, exist_ok=True)
         self._store = InstrumentedStore(
@@ -93,7 +91,7 @@ class Gateway:
             raise PayloadTooLarge
         chunks: list[bytes] = []
         size = 0
-        with anyio.fail_after(BODY_READ_TIMEOUT):
+        with anyio.fail_after(self.settings.body_timeout):
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
@@ -116,8 +114,11 @@ class Gateway:
             return error_response(400, "client disconnected while sending the body")
         if not body:
             return error_response(400, "request body is empty")
+        limits = Limits(self.settings.max_identifiers, self.settings.max_string_bytes)
         try:
-            return await self.engine.amask_request(body, client.tenant)
+            return await self.engine.amask_request(body, client.tenant, limits)
+        except LimitExceeded as e:
+            return error_response(413, f"request not forwarded: {e}")
         except BodyError as e:
             return error_response(400, f"request body: {e}")
         except StoreError:

@@ -7,6 +7,7 @@ the file, so one file can serve several deployments.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ from typing import Any
 DEFAULT_UPSTREAM = "https://api.anthropic.com"
 DEFAULT_TTL_SECONDS = 7 * 24 * 3600
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
+DEFAULT_MAX_IDENTIFIERS = 10_000
+DEFAULT_MAX_STRING = 8 * 1024 * 1024
+DEFAULT_BODY_TIMEOUT = 60.0
 DEFAULT_TENANT = "default"
 
 
@@ -49,12 +53,16 @@ class Settings:
     redis_url: str | None = field(default=None, repr=False)
     redis_prefix: str = "maskgate:"
     store_key: str | None = field(default=None, repr=False)
+    store_key_previous: tuple[str, ...] = field(default=(), repr=False)
     store_path: Path = Path("maskgate-store.db")
     store_ttl_seconds: int = DEFAULT_TTL_SECONDS
     config_path: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = DEFAULT_MAX_BODY
+    max_identifiers: int = DEFAULT_MAX_IDENTIFIERS
+    max_string_bytes: int = DEFAULT_MAX_STRING
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
     upstream_timeout: float = 600.0
     catalogues: tuple[Path, ...] = ()
     enable: tuple[str, ...] = ()
@@ -105,6 +113,7 @@ class Settings:
             "redis_url": env.get("MASKGATE_REDIS_URL") or store.get("redis_url") or None,
             "redis_prefix": env.get("MASKGATE_REDIS_PREFIX") or store.get("redis_prefix") or "maskgate:",
             "store_key": env.get("MASKGATE_STORE_KEY") or None,
+            "store_key_previous": _previous_keys(env.get("MASKGATE_STORE_KEY_PREVIOUS", "")),
             "store_path": Path(env.get("MASKGATE_STORE_PATH") or store.get("path") or _data_dir(env) / "store.db"),
             "store_ttl_seconds": int(env.get("MASKGATE_STORE_TTL") or store.get("ttl_seconds") or DEFAULT_TTL_SECONDS),
             "config_path": config_path,
@@ -113,7 +122,16 @@ class Settings:
             "max_body_bytes": int(
                 env.get("MASKGATE_MAX_BODY_BYTES") or server.get("max_body_bytes") or DEFAULT_MAX_BODY
             ),
-            "upstream_timeout": float(upstream.get("timeout_seconds", 600.0)),
+            "max_identifiers": int(
+                env.get("MASKGATE_MAX_IDENTIFIERS") or server.get("max_identifiers") or DEFAULT_MAX_IDENTIFIERS
+            ),
+            "max_string_bytes": int(
+                env.get("MASKGATE_MAX_STRING_BYTES") or server.get("max_string_bytes") or DEFAULT_MAX_STRING
+            ),
+            "body_timeout": float(
+                env.get("MASKGATE_BODY_TIMEOUT") or server.get("body_timeout_seconds") or DEFAULT_BODY_TIMEOUT
+            ),
+            "upstream_timeout": float(env.get("MASKGATE_UPSTREAM_TIMEOUT") or upstream.get("timeout_seconds") or 600.0),
             "catalogues": tuple(base / p for p in masking.get("catalogues", [])),
             "enable": tuple(enable),
             "disable": tuple(masking.get("disable", [])),
@@ -143,6 +161,11 @@ def _read_config(path: Path) -> dict[str, Any]:
         raise SettingsError(f"MASKGATE_CONFIG={path}: cannot read: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise SettingsError(f"MASKGATE_CONFIG={path}: not valid TOML: {e}") from None
+
+
+def _previous_keys(value: str) -> tuple[str, ...]:
+    """MASKGATE_STORE_KEY_PREVIOUS: keys still read during a rotation, newest first."""
+    return tuple(k for k in re.split(r"[\s,]+", value) if k)
 
 
 def _env_ref(env: Mapping[str, str], name: object) -> str | None:
@@ -180,5 +203,16 @@ def _check(s: Settings) -> None:
             "MASKGATE_STORE_KEY is required with MASKGATE_REDIS_URL: every replica must share the key that "
             "encrypts the map (generate one with `maskgate keygen`)"
         )
+    for name, value in (
+        ("MASKGATE_MAX_BODY_BYTES", s.max_body_bytes),
+        ("MASKGATE_MAX_IDENTIFIERS", s.max_identifiers),
+        ("MASKGATE_MAX_STRING_BYTES", s.max_string_bytes),
+        ("MASKGATE_BODY_TIMEOUT", s.body_timeout),
+        ("MASKGATE_UPSTREAM_TIMEOUT", s.upstream_timeout),
+    ):
+        if not value > 0:
+            raise SettingsError(f"{name} must be positive")
+    if s.store_key_previous and not s.store_key:
+        raise SettingsError("MASKGATE_STORE_KEY_PREVIOUS needs MASKGATE_STORE_KEY (the new current key)")
     if s.log_format not in {"auto", "json", "text"}:
         raise SettingsError("MASKGATE_LOG_FORMAT must be auto, json or text")
