@@ -56,6 +56,7 @@ _B64_RE = re.compile(r"[A-Za-z0-9_-]{43}=?")
 _PASSPHRASE_SALT = b"maskgate/store/v1/passphrase"
 _INFO_INDEX = b"maskgate/store/v1/index-hmac"
 _INFO_VALUE = b"maskgate/store/v1/value-aes-gcm"
+_INFO_SEALED = b"maskgate/store/v1/sealed-aes-gcm"
 
 
 def _hkdf(material: bytes, info: bytes, salt: bytes | None = None) -> bytes:
@@ -86,13 +87,14 @@ def _master_from_secret(secret: str | bytes) -> bytes:
 
 
 class _SubKeys:
-    """The two purpose-bound keys derived from one master key."""
+    """The purpose-bound keys derived from one master key."""
 
-    __slots__ = ("index", "value")
+    __slots__ = ("index", "sealed", "value")
 
     def __init__(self, master: bytes) -> None:
         self.index = _hkdf(master, _INFO_INDEX)
         self.value = AESGCM(_hkdf(master, _INFO_VALUE))
+        self.sealed = AESGCM(_hkdf(master, _INFO_SEALED))
 
 
 def _aad(namespace: str, kind: str, n: int) -> bytes:
@@ -203,6 +205,26 @@ class StoreKey:
                 continue
             return plain.decode("utf-8"), i == 0
         raise StoreError("stored value does not authenticate (wrong store key, or moved/tampered value)")
+
+    def seal(self, context: bytes, plain: bytes) -> bytes:
+        """version || nonce || AES-GCM(plain) bound to `context`, under a subkey of its own.
+
+        For data kept beside the map (the console's captures): a key separate from the map's value
+        key means a sealed blob can never be passed off as a mapping, nor a mapping as a blob."""
+        nonce = os.urandom(_NONCE_LEN)
+        return _VERSION + nonce + self._keys[0].sealed.encrypt(nonce, plain, b"maskgate/sealed/v1\x00" + context)
+
+    def unseal(self, context: bytes, blob: bytes) -> bytes:
+        """The plain bytes of `seal(context, ...)`, trying every key; StoreError if none authenticates."""
+        if len(blob) < 1 + _NONCE_LEN + 16 or blob[:1] != _VERSION:
+            raise StoreError("sealed value has an unknown format")
+        nonce, ct = blob[1 : 1 + _NONCE_LEN], blob[1 + _NONCE_LEN :]
+        for k in self._keys:
+            try:
+                return k.sealed.decrypt(nonce, ct, b"maskgate/sealed/v1\x00" + context)
+            except InvalidTag:
+                continue
+        raise StoreError("sealed value does not authenticate (wrong store key, or moved/tampered value)")
 
 
 def _read_key_file(path: Path) -> str:
