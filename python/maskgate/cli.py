@@ -1,4 +1,8 @@
-"""The `maskgate` command line."""
+"""The `maskgate` command line.
+
+Results go to stdout: tables and colour on a terminal, tab-separated (or `--json`) when piped.
+Status lines and progress go to stderr, so pipes carry only results.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,42 @@ from maskgate.engine import Engine
 from maskgate.settings import DEFAULT_TENANT, Settings, SettingsError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from maskgate.store import MappingStore
+
+# A scan over fewer files than this is over before a progress bar would be worth drawing.
+PROGRESS_MIN_FILES = 200
+STATUS_STYLES = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _say(message: str) -> None:
+    """A status line on stderr, prefixed so it is told apart from the output of what maskgate runs."""
+    print(f"maskgate: {message}", file=sys.stderr, flush=True)
+
+
+def _table(columns: Sequence[str], rows: Sequence[Sequence[str]], styles: Sequence[str | None] = ()) -> None:
+    """A table on a terminal; a header line and tab-separated rows when piped."""
+    if not sys.stdout.isatty():
+        for row in (columns, *rows):
+            print("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in row))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for i, row in enumerate(rows):
+        style = styles[i] if i < len(styles) else None
+        table.add_row(*(Text(cell) for cell in row), style=style)
+    _console().print(table)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -91,17 +130,35 @@ def _mask_or_unmask(args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from maskgate.scan import scan_file, walk
+    from maskgate.scan import FileFinding, scan_file, walk
 
     settings = _settings(args)
     engine = Engine(settings.catalogues, enable=settings.enable, disable=settings.disable)
-    findings = [f for path in walk(args.paths) for f in scan_file(engine, path)]
+    paths = list(walk(args.paths))
+    findings: list[FileFinding] = []
+    if sys.stderr.isatty() and len(paths) >= PROGRESS_MIN_FILES:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns = (TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=_console(stderr=True), transient=True) as progress:
+            task = progress.add_task("scan", total=len(paths))
+            for path in paths:
+                findings.extend(scan_file(engine, path))
+                progress.advance(task)
+    else:
+        for path in paths:
+            findings.extend(scan_file(engine, path))
     if args.json:
         print(json.dumps([f.as_dict() for f in findings], indent=2))
+    elif sys.stdout.isatty() and findings:
+        rows = [[f"{f.path}:{f.line}:{f.column}", f.kind, f.pattern_preview] for f in findings]
+        _table(["location", "kind", "preview"], rows)
     else:
+        # The classic `file:line:col:` form: editors, CI logs and pre-commit all know it.
         for f in findings:
             print(f"{f.path}:{f.line}:{f.column}: {f.kind} {f.pattern_preview}")
-        print(f"{len(findings)} finding(s)", file=sys.stderr)
+    if not args.json:
+        print(f"{len(findings)} finding(s) in {len(paths)} file(s)", file=sys.stderr)
     return 1 if findings else 0
 
 
@@ -109,20 +166,90 @@ def _patterns(args: argparse.Namespace) -> int:
     settings = _settings(args)
     engine = Engine(settings.catalogues, enable=settings.enable, disable=settings.disable)
     if args.text is not None:
-        result = engine.mask(args.text)
-        print(result.text)
-        for f in result.findings:
-            print(f"  {f.start}-{f.end} {f.kind}: {f.original!r} -> {f.pseudonym}", file=sys.stderr)
-        return 0
+        return _patterns_test(engine, args.text, args.json)
     entries = engine.core.catalogue()
     if args.json:
         print(json.dumps(entries, indent=2))
         return 0
-    for e in entries:
-        state = "on " if e["enabled"] else "off"
-        group = f" [{e['group']}]" if e["group"] else ""
-        print(f"{state} {e['priority']:>4} {e['kind']:<12} {e['name']}{group}  ({e['origin']})")
+    rows = [
+        [
+            "on" if e["enabled"] else "off",
+            str(e["priority"]),
+            str(e["kind"]),
+            str(e["name"]),
+            str(e["group"] or ""),
+            str(e["origin"]),
+        ]
+        for e in entries
+    ]
+    styles = [None if e["enabled"] else "dim" for e in entries]
+    _table(["state", "priority", "kind", "name", "group", "origin"], rows, styles)
     return 0
+
+
+def _patterns_test(engine: Engine, text: str, as_json: bool) -> int:
+    """What masking would do to TEXT. An engine without a store: nothing is written anywhere."""
+    result = engine.mask(text)
+    if as_json:
+        found = [
+            {"start": f.start, "end": f.end, "kind": f.kind, "original": f.original, "pseudonym": f.pseudonym}
+            for f in result.findings
+        ]
+        print(json.dumps({"masked": result.text, "findings": found}, indent=2))
+        return 0
+    print(result.text)
+    if result.findings:
+        rows = [[f"{f.start}-{f.end}", f.kind, f.original, f.pseudonym or ""] for f in result.findings]
+        if sys.stdout.isatty():
+            print()
+        _table(["span", "kind", "original", "pseudonym"], rows)
+    else:
+        print("nothing would be masked", file=sys.stderr)
+    return 0
+
+
+def _claude(argv: Sequence[str]) -> int:
+    """`maskgate claude ARGS...`; ARGS go to Claude Code untouched, so argparse never sees them."""
+    import os
+
+    from maskgate.claude import SessionError, local_url, run_session
+
+    settings = Settings.from_env(require_master_key=False)
+    url = local_url(settings.host, settings.port)
+    try:
+        return run_session(list(argv), os.environ, settings.claude_bin, url, _say)
+    except SessionError as e:
+        print(f"maskgate: {e}", file=sys.stderr)
+        return 127 if "not installed" in str(e) else 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    import os
+
+    from maskgate import doctor
+
+    checks = doctor.run(os.environ)
+    if args.json:
+        print(json.dumps([c.as_dict() for c in checks], indent=2))
+    elif sys.stdout.isatty():
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(show_header=False, show_edge=False, box=None, pad_edge=False)
+        for column in ("status", "check", "detail"):
+            table.add_column(column, overflow="fold", no_wrap=column != "detail")
+        for c in checks:
+            detail = Text(c.detail)
+            if c.fix and c.status in ("warn", "fail"):
+                detail.append(f"\nfix: {c.fix}", style="cyan")
+            table.add_row(Text(c.status, STATUS_STYLES[c.status]), c.name, detail)
+        _console().print(table)
+    else:
+        for c in checks:
+            print("\t".join((c.status, c.name, c.detail, c.fix)))
+    return doctor.exit_code(checks)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,12 +273,28 @@ def build_parser() -> argparse.ArgumentParser:
     patterns = sub.add_parser("patterns", help="list the catalogue, or `patterns test TEXT`")
     patterns.add_argument("action", nargs="?", choices=["list", "test"], default="list")
     patterns.add_argument("text", nargs="?", default=None)
-    patterns.add_argument("--json", action="store_true")
+    patterns.add_argument("--json", action="store_true", help="machine-readable output")
     patterns.set_defaults(func=_patterns)
+    sub.add_parser(
+        "claude",
+        help="run Claude Code through maskgate (starts one for the session if none answers)",
+        description="maskgate claude [ARGS...]: every ARG goes to `claude` unchanged, e.g. maskgate claude -p 'hi'",
+        add_help=False,
+    )
+    doctor = sub.add_parser("doctor", help="check the set-up and say how to fix each problem")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.set_defaults(func=_doctor)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["claude"]:
+        try:
+            return _claude(argv[1:])
+        except SettingsError as e:
+            print(f"maskgate: {e}", file=sys.stderr)
+            return 2
     args = build_parser().parse_args(argv)
     if getattr(args, "action", None) == "test" and args.text is None:
         build_parser().error("patterns test needs a TEXT")

@@ -46,6 +46,50 @@ class Route:
 
 
 @dataclass(frozen=True)
+class ClaudeCodeSettings:
+    """`[claude_code]`: the headless Claude Code endpoint. Off by default because it runs an agent
+    on this host; its own admin key because a client key only buys masking, not code execution."""
+
+    enabled: bool = False
+    admin_key: str | None = field(default=None, repr=False)
+    roots: tuple[Path, ...] = ()
+    allow_bypass_permissions: bool = False
+    max_concurrent: int = 2
+    timeout_seconds: float = 300.0
+    max_turns: int = 50
+    tenant: str = DEFAULT_TENANT
+    gateway_url: str | None = None
+    pass_env: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConsoleAdmin:
+    """Someone allowed into the audit console. `tenants` None means every tenant (the operator)."""
+
+    name: str
+    key: str = field(repr=False)
+    tenants: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The audit console (`[console]`): off unless enabled, and then only for admin keys.
+
+    Captures keep prompt text, so they are bounded three ways: a capture window closes by itself
+    (`capture_max_minutes`), captures are deleted after `capture_retention_hours`, and at most
+    `capture_max_entries` are kept."""
+
+    enabled: bool = False
+    admins: tuple[ConsoleAdmin, ...] = ()
+    path: Path | None = None
+    session_seconds: int = 8 * 3600
+    capture_max_seconds: int = 3600
+    capture_retention_seconds: int = 24 * 3600
+    capture_max_entries: int = 200
+    capture_max_bytes: int = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class Settings:
     master_key: str = field(repr=False)
     upstream_url: str = DEFAULT_UPSTREAM
@@ -70,6 +114,9 @@ class Settings:
     tenants: tuple[Tenant, ...] = ()
     routes: tuple[Route, ...] = ()
     log_format: str = "auto"
+    claude_bin: str | None = None
+    claude_code: ClaudeCodeSettings = ClaudeCodeSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @property
     def all_tenants(self) -> tuple[Tenant, ...]:
@@ -138,6 +185,9 @@ class Settings:
             "tenants": tuple(_tenant(env, t) for t in doc.get("tenants", [])),
             "routes": tuple(_route(env, r) for r in doc.get("routes", [])),
             "log_format": env.get("MASKGATE_LOG_FORMAT") or server.get("log_format") or "auto",
+            "claude_bin": env.get("MASKGATE_CLAUDE_BIN") or doc.get("claude_code", {}).get("cli_path") or None,
+            "claude_code": _claude_code(env, doc.get("claude_code", {}), base),
+            "console": _console(env, doc.get("console", {}), base),
         }
         values.update(overrides)
         settings = cls(**values)
@@ -189,6 +239,44 @@ def _route(env: Mapping[str, str], r: Mapping[str, Any]) -> Route:
     return Route(model, target, r.get("api_base"), r.get("api_key") or _env_ref(env, r.get("api_key_env")))
 
 
+def _claude_code(env: Mapping[str, str], c: Mapping[str, Any], base: Path) -> ClaudeCodeSettings:
+    admin_key = c.get("admin_key") or _env_ref(env, c.get("admin_key_env"))
+    try:
+        return ClaudeCodeSettings(
+            enabled=c.get("enabled", False) is True,
+            admin_key=admin_key if isinstance(admin_key, str) and admin_key else None,
+            roots=tuple(base / str(r) for r in c.get("roots", [])),
+            allow_bypass_permissions=c.get("allow_bypass_permissions", False) is True,
+            max_concurrent=int(c.get("max_concurrent", 2)),
+            timeout_seconds=float(c.get("timeout_seconds", 300.0)),
+            max_turns=int(c.get("max_turns", 50)),
+            tenant=str(c.get("tenant", DEFAULT_TENANT)),
+            gateway_url=str(c["gateway_url"]).rstrip("/") if c.get("gateway_url") else None,
+            pass_env=tuple(str(n) for n in c.get("pass_env", [])),
+        )
+    except (TypeError, ValueError) as e:
+        raise SettingsError(f"config [claude_code]: {e}") from None
+
+
+def _check_claude_code(s: Settings) -> None:
+    c = s.claude_code
+    if not c.enabled:
+        return
+    where = "config [claude_code]"
+    if not c.admin_key or len(c.admin_key) < 16:
+        raise SettingsError(f"{where}: enabled needs `admin_key_env` naming a set variable (16+ random chars)")
+    if any(c.admin_key == t.key for t in s.all_tenants):
+        raise SettingsError(f"{where}: the admin key must differ from the master key and every tenant key")
+    if not c.roots:
+        raise SettingsError(f"{where}: enabled needs `roots`, the directories runs may use as their cwd")
+    if c.max_concurrent < 1 or c.timeout_seconds <= 0 or c.max_turns < 1:
+        raise SettingsError(f"{where}: max_concurrent, timeout_seconds and max_turns must be positive")
+    if c.tenant not in {t.name for t in s.all_tenants}:
+        raise SettingsError(f"{where}: tenant {c.tenant!r} is not a configured tenant")
+    if c.gateway_url and not c.gateway_url.startswith(("http://", "https://")):
+        raise SettingsError(f"{where}: gateway_url must start with http:// or https://")
+
+
 def _check(s: Settings) -> None:
     names = [t.name for t in s.all_tenants]
     if len(set(names)) != len(names):
@@ -216,3 +304,64 @@ def _check(s: Settings) -> None:
         raise SettingsError("MASKGATE_STORE_KEY_PREVIOUS needs MASKGATE_STORE_KEY (the new current key)")
     if s.log_format not in {"auto", "json", "text"}:
         raise SettingsError("MASKGATE_LOG_FORMAT must be auto, json or text")
+    _check_claude_code(s)
+    _check_console(s)
+
+
+def _console(env: Mapping[str, str], c: Mapping[str, Any], base: Path) -> ConsoleSettings:
+    """`[console]`, with `MASKGATE_CONSOLE` and `MASKGATE_ADMIN_KEY` winning over the file."""
+    enabled = str(env.get("MASKGATE_CONSOLE", c.get("enabled", ""))).lower() in {"1", "true", "yes", "on"}
+    admins: list[ConsoleAdmin] = []
+    operator_key = env.get("MASKGATE_ADMIN_KEY") or _env_ref(env, c.get("admin_key_env"))
+    if operator_key:
+        admins.append(ConsoleAdmin("admin", operator_key))
+    for a in c.get("admins", []):
+        name, key, tenants = a.get("name"), a.get("key") or _env_ref(env, a.get("key_env")), a.get("tenants")
+        if not isinstance(name, str) or not name or not isinstance(key, str):
+            raise SettingsError("config [[console.admins]]: every admin needs a name and `key` or `key_env` (set)")
+        if tenants is not None and (not isinstance(tenants, list) or not all(isinstance(t, str) for t in tenants)):
+            raise SettingsError(f"config console admin {name!r}: `tenants` must be a list of tenant names")
+        admins.append(ConsoleAdmin(name, key, tuple(tenants) if tenants is not None else None))
+    path = c.get("path")
+    return ConsoleSettings(
+        enabled=enabled,
+        admins=tuple(admins),
+        path=base / path if path else None,
+        session_seconds=int(float(c.get("session_hours", 8)) * 3600),
+        capture_max_seconds=int(float(c.get("capture_max_minutes", 60)) * 60),
+        capture_retention_seconds=int(float(c.get("capture_retention_hours", 24)) * 3600),
+        capture_max_entries=int(c.get("capture_max_entries", 200)),
+        capture_max_bytes=int(c.get("capture_max_bytes", 2 * 1024 * 1024)),
+    )
+
+
+def _check_console(s: Settings) -> None:
+    c = s.console
+    if not c.enabled:
+        return
+    if not c.admins:
+        raise SettingsError(
+            "the console is enabled but has no admin key: set MASKGATE_ADMIN_KEY (not a client key), "
+            "or add [[console.admins]]"
+        )
+    client_keys = {t.key for t in s.all_tenants}
+    tenant_names = {t.name for t in s.all_tenants}
+    if len({a.name for a in c.admins}) != len(c.admins) or len({a.key for a in c.admins}) != len(c.admins):
+        raise SettingsError("config console: admin names and keys must be unique")
+    for a in c.admins:
+        if len(a.key) < 16:
+            raise SettingsError(f"console admin {a.name!r}: the key is too short (16+ characters)")
+        if a.key in client_keys:
+            raise SettingsError(f"console admin {a.name!r}: the admin key must not be a client key")
+        unknown = set(a.tenants or ()) - tenant_names
+        if unknown:
+            raise SettingsError(f"console admin {a.name!r}: unknown tenants {sorted(unknown)}")
+    for name, value in (
+        ("session_hours", c.session_seconds),
+        ("capture_max_minutes", c.capture_max_seconds),
+        ("capture_retention_hours", c.capture_retention_seconds),
+        ("capture_max_entries", c.capture_max_entries),
+        ("capture_max_bytes", c.capture_max_bytes),
+    ):
+        if not value > 0:
+            raise SettingsError(f"config console: {name} must be positive")

@@ -1,0 +1,242 @@
+"""`maskgate doctor`: checks the set-up the way the gateway will use it, and says how to fix each problem.
+
+Each check is independent, so one broken setting does not hide the others. Nothing here prints a
+key, and nothing is created or changed (the embedded store is opened only when it already exists).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from maskgate import claude
+from maskgate.settings import Settings, SettingsError
+
+OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"check": self.name, "status": self.status, "detail": self.detail, "fix": self.fix}
+
+
+def run(environ: Mapping[str, str]) -> list[Check]:
+    """Every check, in the order a new user would fix them."""
+    try:
+        loaded = Settings.from_env(environ, require_master_key=False)
+        settings: Settings | None = loaded
+        checks = [Check("config", OK, str(loaded.config_path) if loaded.config_path else "no MASKGATE_CONFIG")]
+    except SettingsError as e:
+        settings = None
+        checks = [Check("config", FAIL, str(e), "fix the setting named above")]
+    checks.append(master_key(environ))
+    if settings is not None:
+        for check in (store, upstream, port, litellm_routes, headless):
+            checks.append(_guarded(check, settings))
+    checks.append(claude_cli(settings.claude_bin if settings else environ.get("MASKGATE_CLAUDE_BIN")))
+    checks.append(side_traffic(environ))
+    return checks
+
+
+def _guarded(check: Callable[[Settings], Check], settings: Settings) -> Check:
+    """A check that crashes is a failed check, not a crashed doctor."""
+    try:
+        return check(settings)
+    except Exception as e:  # reported, with its type, as the check's result
+        return Check(check.__name__.replace("_", " "), FAIL, f"{type(e).__name__}: {e}")
+
+
+def master_key(environ: Mapping[str, str]) -> Check:
+    key = environ.get("MASKGATE_MASTER_KEY", "")
+    fix = 'export MASKGATE_MASTER_KEY="$(maskgate keygen)"'
+    if not key:
+        return Check("master key", FAIL, "MASKGATE_MASTER_KEY is not set", fix)
+    if len(key) < 16:
+        return Check("master key", FAIL, "MASKGATE_MASTER_KEY is shorter than 16 characters", fix)
+    return Check("master key", OK, f"set ({len(key)} characters)")
+
+
+def store(settings: Settings) -> Check:
+    if settings.redis_url:
+        return _redis_store(settings)
+    path = settings.store_path
+    if not path.exists():
+        parent = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
+        if parent is None or not os.access(parent, os.W_OK | os.X_OK):
+            return Check(
+                "store",
+                FAIL,
+                f"embedded store {path}: {parent} is not writable",
+                "set MASKGATE_HOME (or MASKGATE_STORE_PATH) to a writable directory",
+            )
+        return Check("store", OK, f"embedded store {path} (created on first use)")
+    if not os.access(path, os.R_OK | os.W_OK):
+        return Check("store", FAIL, f"embedded store {path} is not writable", f"check the permissions of {path}")
+    ok, detail = _ping(settings)
+    fix = "" if ok else f"check {path} and its key file {path}.key (MASKGATE_STORE_KEY must match if set)"
+    return Check("store", OK if ok else FAIL, f"embedded store {path}: {detail}", fix)
+
+
+def _redis_store(settings: Settings) -> Check:
+    ok, detail = _ping(settings)
+    where = _redacted_url(settings.redis_url or "")
+    fix = "" if ok else "start Redis (e.g. `redis-server`), or fix MASKGATE_REDIS_URL; unset it for the embedded store"
+    return Check("store", OK if ok else FAIL, f"redis {where}: {detail}", fix)
+
+
+def _redacted_url(url: str) -> str:
+    """A Redis URL without its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _ping(settings: Settings) -> tuple[bool, str]:
+    from maskgate.store import StoreError, StoreKey, open_store
+
+    async def ping() -> bool:
+        key = StoreKey(settings.store_key) if settings.store_key else None
+        s = open_store(settings.redis_url, settings.store_path, key, settings.store_ttl_seconds, settings.redis_prefix)
+        try:
+            return await asyncio.wait_for(s.ping(), 3.0)
+        finally:
+            await s.aclose()
+
+    try:
+        return (True, "answering") if asyncio.run(ping()) else (False, "not answering")
+    except (StoreError, OSError, TimeoutError, ValueError) as e:
+        return False, f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+
+
+def upstream(settings: Settings) -> Check:
+    if not settings.upstream_api_key:
+        return Check(
+            "upstream",
+            WARN,
+            f"{settings.upstream_url}, no API key",
+            "export MASKGATE_UPSTREAM_API_KEY=sk-ant-... (or use pass-through mode, see README)",
+        )
+    return Check("upstream", OK, f"{settings.upstream_url}, API key set")
+
+
+def port(settings: Settings) -> Check:
+    url = claude.local_url(settings.host, settings.port)
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((settings.host, settings.port))
+            return Check("port", OK, f"{settings.host}:{settings.port} is free")
+        except OSError as e:
+            error = e.strerror or str(e)
+    found = claude.probe(url)
+    if found == "maskgate":
+        return Check("port", OK, f"a maskgate is already listening at {url}")
+    return Check(
+        "port",
+        FAIL,
+        f"cannot listen on {settings.host}:{settings.port}: {error}",
+        "stop the program using it (`ss -ltnp`), or choose another: export MASKGATE_PORT=8001",
+    )
+
+
+def litellm_routes(settings: Settings) -> Check:
+    if not settings.routes:
+        return Check("litellm", SKIP, "no [[routes]] configured")
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    try:
+        from maskgate.providers import litellm_route  # noqa: F401
+    except ImportError as e:
+        return Check("litellm", FAIL, f"routes configured but not importable: {e}", "pip install 'maskgate[litellm]'")
+    import importlib.metadata
+
+    models = ", ".join(r.model for r in settings.routes)
+    return Check("litellm", OK, f"litellm {importlib.metadata.version('litellm')}; routes: {models}")
+
+
+def headless(settings: Settings) -> Check:
+    c = settings.claude_code
+    if not c.enabled:
+        return Check("headless", SKIP, "the /v1/claude-code endpoint is off ([claude_code] enabled = false)")
+    try:
+        import claude_agent_sdk
+    except ImportError:
+        return Check("headless", FAIL, "enabled, but claude-agent-sdk is not installed", claude.SDK_INSTALL_HINT)
+    missing = [str(r) for r in c.roots if not r.is_dir()]
+    if missing:
+        return Check("headless", FAIL, f"roots that are not directories: {', '.join(missing)}", "fix `roots`")
+    cli = claude.find_cli(settings.claude_bin) if settings.claude_bin else claude.bundled_cli() or claude.find_cli()
+    if cli is None:
+        return Check(
+            "headless",
+            FAIL,
+            "enabled, but no Claude Code binary",
+            f"set [claude_code] cli_path, or {claude.INSTALL_HINT}",
+        )
+    sdk = claude_agent_sdk.__version__
+    return Check("headless", OK, f"enabled; claude-agent-sdk {sdk}; cli {cli}; roots: {', '.join(map(str, c.roots))}")
+
+
+def claude_cli(explicit: str | None) -> Check:
+    cli = claude.find_cli(explicit)
+    if cli is None:
+        where = f"MASKGATE_CLAUDE_BIN={explicit} is not executable" if explicit else "`claude` is not on PATH"
+        return Check("claude", WARN, f"{where} (needed by `maskgate claude`)", claude.INSTALL_HINT)
+    version = claude.cli_version(cli)
+    if version is None:
+        return Check("claude", FAIL, f"{cli} does not run (`{cli} --version` failed)", claude.INSTALL_HINT)
+    if version != claude.TESTED_VERSION:
+        return Check(
+            "claude",
+            WARN,
+            f"{cli} is {version}; maskgate is tested with {claude.TESTED_VERSION}",
+            f"npm install -g @anthropic-ai/claude-code@{claude.TESTED_VERSION} if something misbehaves",
+        )
+    return Check("claude", OK, f"{cli} {version}")
+
+
+def side_traffic(environ: Mapping[str, str]) -> Check:
+    """Claude Code started from this shell directly (not through `maskgate claude`) sends telemetry
+    and error reports to Anthropic itself, around the gateway; those can carry prompt text."""
+    configured = dict(_user_settings_env(environ))
+    configured.update({k: v for k, v in environ.items() if k in claude.QUIET_ENV})
+    missing = [k for k in claude.QUIET_ENV if not configured.get(k)]
+    if not missing:
+        return Check("side traffic", OK, "telemetry, error reports and other non-essential traffic are off")
+    exports = " ".join(f"{k}=1" for k in missing)
+    return Check(
+        "side traffic",
+        WARN,
+        f"`claude` run directly from this shell would report to Anthropic itself ({', '.join(missing)} unset)",
+        f"use `maskgate claude`, or: export {exports}",
+    )
+
+
+def _user_settings_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The `env` block of ~/.claude/settings.json, which Claude Code applies on top of the shell's."""
+    home = Path(environ.get("CLAUDE_CONFIG_DIR") or Path(environ.get("HOME", str(Path.home()))) / ".claude")
+    try:
+        doc = json.loads((home / "settings.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    env = doc.get("env") if isinstance(doc, dict) else None
+    return {str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {}
+
+
+def exit_code(checks: list[Check]) -> int:
+    return 1 if any(c.status == FAIL for c in checks) else 0
