@@ -234,8 +234,13 @@ impl Scanner {
         let mut picked = self.scan_catalogue(hay, before);
         if let Some(known) = known {
             let mut all: Vec<Candidate> = std::mem::take(&mut picked);
+            let found = all.len();
             for m in known.ac.find_iter(hay.as_bytes()) {
-                if is_whole_token(hay.as_bytes(), m.start(), m.end()) {
+                // A known value inside a longer catalogue match (an account ID inside an ARN)
+                // stays part of it, so the text masks the same whatever the namespace knows.
+                if is_whole_token(hay.as_bytes(), m.start(), m.end())
+                    && !within_longer(&all[..found], m.start(), m.end())
+                {
                     all.push(Candidate {
                         start: m.start(),
                         end: m.end(),
@@ -382,6 +387,15 @@ impl Scanner {
             priority: c.entry.priority,
             source: Source::Entry(pid),
         })
+    }
+}
+
+/// True when one of `sorted` (non-overlapping, by start) holds `start..end` and is longer.
+fn within_longer(sorted: &[Candidate], start: usize, end: usize) -> bool {
+    let i = sorted.partition_point(|c| c.start <= start);
+    i > 0 && {
+        let c = &sorted[i - 1];
+        c.end >= end && c.end - c.start > end - start
     }
 }
 
@@ -540,6 +554,19 @@ validate = { min_entropy = 3.5, reject = '^[0-9a-f]+$' }
                 source: Source::Known(0)
             }]
         );
+    }
+
+    #[test]
+    fn a_known_value_inside_a_longer_match_stays_part_of_it() {
+        let s = Scanner::new(&Catalogue::builtin().unwrap()).unwrap();
+        let arn = "assume arn:aws:iam::123456789013:role/deploy";
+        let fresh = s.scan(arn, None);
+        let known = Known::new(vec![("123456789013".into(), "acct-001".into())]).unwrap();
+        assert_eq!(s.scan(arn, Some(&known)), fresh);
+        assert_eq!(fresh.len(), 1);
+        assert_eq!((fresh[0].start, fresh[0].end), (7, arn.len()));
+        let alone = s.scan("then 123456789013 again", Some(&known));
+        assert_eq!(alone.len(), 1, "found on its own without context");
     }
 
     #[test]
