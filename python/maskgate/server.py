@@ -27,6 +27,7 @@ from maskgate._core import BodyError, Unmasker
 from maskgate.auth import Client, authenticate
 from maskgate.engine import Engine, LimitExceeded, Limits, MaskedRequest
 from maskgate.errors import error_event, error_response
+from maskgate.headless import ClaudeCodeService, analyze_endpoint, run_endpoint
 from maskgate.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
 from maskgate.settings import Route as RouteSetting
 from maskgate.settings import Settings, SettingsError
@@ -48,6 +49,7 @@ class Gateway:
         self.engine = Engine(settings.catalogues, enable=settings.enable, disable=settings.disable)
         self.routes = {r.model: r for r in settings.routes}
         self.metrics = Metrics()
+        self.claude_code = ClaudeCodeService(settings)
         self._store: MappingStore | None = None
         self._client: httpx.AsyncClient | None = None
 
@@ -399,6 +401,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", bound("metrics_page"), methods=["GET"]),
         Route("/", bound("hello"), methods=["GET", "HEAD"]),
         Route("/api/hello", bound("hello"), methods=["GET", "HEAD"]),
+        Route("/v1/claude-code", run_endpoint, methods=["POST"]),
+        Route("/v1/claude-code/analyze", analyze_endpoint, methods=["POST"]),
     ]
     return Starlette(
         routes=routes,
