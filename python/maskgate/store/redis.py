@@ -19,6 +19,10 @@ that is one round trip (a new namespace, or the same process adding to it); a na
 replica wrote to since this process last saw it costs a second one. Atomicity, "same original -> same
 (kind, n)" and "n never reused" come from the script alone.
 
+Each call also sends, per kind, the highest n this process has seen (a floor): a Redis that lost its
+latest writes (restarted without persistence, or killed between two AOF fsyncs) then never hands a
+number this process already gave out to another original: the model may still have it in context.
+
 Every command is idempotent, so redis-py's retries after a lost reply are safe. Connection problems and
 timeouts become StoreUnavailable; the connection pool reconnects by itself when Redis is back.
 """
@@ -63,20 +67,26 @@ _COUNTER_CACHE_SIZE = 4096
 _REKEY_BATCH = 500
 _SEEN_CACHE_SIZE = 50_000  # hints only: the script re-checks everything, so staleness costs a retry
 
-# KEYS: o2p, p2o, ctr.  ARGV: ttl_ms, H, then per item: kind, expected_n, blob, hash_1..hash_H
-# (hash_1 = current key). expected_n 0 means "I believe it exists". Returns
-# {ok, ref_1..ref_N, kind, counter, kind, counter, ...}; on ok=0 nothing was written and the refs of
-# items that do not exist are "".
+# KEYS: o2p, p2o, ctr.  ARGV: ttl_ms, H, F, then F pairs kind, floor, then per item: kind, expected_n,
+# blob, hash_1..hash_H (hash_1 = current key). expected_n 0 means "I believe it exists"; a kind's next n
+# is max(counter, floor) + 1. Returns {ok, ref_1..ref_N, kind, counter, kind, counter, ...}; on ok=0
+# nothing was written and the refs of items that do not exist are "".
 _GET_OR_CREATE = r"""
 local o2p, p2o, ctr = KEYS[1], KEYS[2], KEYS[3]
 local ttl = tonumber(ARGV[1])
 local H = tonumber(ARGV[2])
+local F = tonumber(ARGV[3])
+local floor = {}
+for f = 1, F do
+  floor[ARGV[2 + 2 * f]] = tonumber(ARGV[3 + 2 * f])
+end
+local base = 3 + 2 * F
 local stride = 3 + H
-local count = (#ARGV - 2) / stride
-local refs, at, nxt, kinds, bumped = {}, {}, {}, {}, {}
+local count = (#ARGV - base) / stride
+local refs, at, nxt, kinds, stored = {}, {}, {}, {}, {}
 local ok = 1
 for i = 1, count do
-  local b = 2 + (i - 1) * stride
+  local b = base + (i - 1) * stride
   local kind = ARGV[b + 1]
   local ref = false
   for j = 1, H do
@@ -88,7 +98,8 @@ for i = 1, count do
     end
   end
   if nxt[kind] == nil then
-    nxt[kind] = tonumber(redis.call('HGET', ctr, kind) or '0')
+    stored[kind] = tonumber(redis.call('HGET', ctr, kind) or '0')
+    nxt[kind] = math.max(stored[kind], floor[kind] or 0)
     kinds[#kinds + 1] = kind
   end
   if ref then
@@ -97,7 +108,6 @@ for i = 1, count do
     at[i] = 0
     local n = nxt[kind] + 1
     nxt[kind] = n
-    bumped[kind] = true
     refs[i] = kind .. ':' .. n
     if tonumber(ARGV[b + 2]) ~= n then ok = 0 end
   end
@@ -105,7 +115,7 @@ end
 local out = {ok}
 if ok == 1 then
   for i = 1, count do
-    local b = 2 + (i - 1) * stride
+    local b = base + (i - 1) * stride
     if at[i] == 0 then
       redis.call('HSET', o2p, ARGV[b + 4], refs[i])
       redis.call('HSET', p2o, refs[i], ARGV[b + 3])
@@ -116,7 +126,7 @@ if ok == 1 then
     out[#out + 1] = refs[i]
   end
   for _, kind in ipairs(kinds) do
-    if bumped[kind] then redis.call('HSET', ctr, kind, nxt[kind]) end
+    if nxt[kind] > stored[kind] then redis.call('HSET', ctr, kind, nxt[kind]) end
   end
   redis.call('PEXPIRE', o2p, ttl)
   redis.call('PEXPIRE', p2o, ttl)
@@ -323,10 +333,14 @@ class RedisStore:
         # Items this process has seen mapped are expected to exist (no ciphertext sent), so a batch
         # mixing known and new originals still plans the right n on the first attempt.
         known = [self._seen.get(hs[0]) for hs in hashes]
-        counters = dict(self._counters.get(namespace, {}))
+        kinds = sorted({kind for kind, _ in unique})
         for attempt in range(_MAX_ATTEMPTS):
-            args: list[Any] = [self._ttl_ms, self._key.key_count]
-            planned = dict(counters)
+            # The highest n seen per kind: the plan, and the floor below which Redis may not go.
+            floors = self._counters.get(namespace, {})
+            planned = {kind: floors.get(kind, 0) for kind in kinds}
+            args: list[Any] = [self._ttl_ms, self._key.key_count, len(kinds)]
+            for kind in kinds:
+                args += [kind, planned[kind]]
             for (kind, original), hs, ref in zip(unique, hashes, known, strict=True):
                 if ref is not None:
                     args += [kind, 0, b"", *hs]
@@ -337,7 +351,7 @@ class RedisStore:
             self.round_trips += 1
             reply = await self._call(self._goc(self._client, keys, args))
             ok, refs, counters = _parse_goc_reply(reply, len(unique))
-            self._remember(namespace, counters)
+            self._remember(namespace, counters)  # merged with max: never below what was seen
             if ok:
                 out = [_parse_ref(r) for r in refs]
                 self._remember_refs(hashes, out)
