@@ -25,6 +25,7 @@ from starlette.routing import Route
 from maskgate import logs
 from maskgate._core import BodyError, Unmasker
 from maskgate.auth import Client, authenticate
+from maskgate.console import Console, console_middleware, mount_console
 from maskgate.engine import Engine, LimitExceeded, Limits, MaskedRequest
 from maskgate.errors import error_event, error_response
 from maskgate.headless import ClaudeCodeService, analyze_endpoint, run_endpoint
@@ -49,6 +50,7 @@ class Gateway:
         self.engine = Engine(settings.catalogues, enable=settings.enable, disable=settings.disable)
         self.routes = {r.model: r for r in settings.routes}
         self.metrics = Metrics()
+        self.console = Console(self)
         self.claude_code = ClaudeCodeService(settings)
         self._store: MappingStore | None = None
         self._client: httpx.AsyncClient | None = None
@@ -282,6 +284,7 @@ class Gateway:
                 ms=round((time.perf_counter() - started) * 1000, 2),
                 **info,
             )
+            self.console.record(request, rid, status_code, started, {**info, "stream": status})
 
     async def count_tokens(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -350,6 +353,7 @@ class Gateway:
             ms=round((time.perf_counter() - started) * 1000, 2),
             **fields,
         )
+        self.console.record(request, rid, response.status_code, started, fields)
         return response
 
 
@@ -403,10 +407,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/hello", bound("hello"), methods=["GET", "HEAD"]),
         Route("/v1/claude-code", run_endpoint, methods=["POST"]),
         Route("/v1/claude-code/analyze", analyze_endpoint, methods=["POST"]),
+        mount_console(),
     ]
     return Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=console_middleware(),
         exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
     )
 
