@@ -5,10 +5,11 @@ PIP := $(PY) -m pip
 
 .PHONY: install dev test test-rust lint bench bench-short services claude
 
-install: ## venv, the package built from source (release), test tools, Claude Code CLI
+install: ## venv, the package built from source (release), test tools, Claude Code CLI, Debian's chromium
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q '.[dev]'
 	bash .ci/install-claude.sh
+	bash .ci/install-chromium.sh
 
 dev: ## rebuild the native module in place after editing rust/
 	$(VENV)/bin/maturin develop --release
