@@ -17,26 +17,32 @@ from pathlib import Path
 PROC = Path("/proc")
 
 
-def parent_of(pid: int) -> int | None:
-    """The parent pid from /proc/PID/stat (the command name may hold spaces and parentheses)."""
+def _stat(pid: int) -> tuple[str, int] | None:
+    """State and parent pid from /proc/PID/stat (the command name may hold spaces and parentheses)."""
     try:
         stat = (PROC / str(pid) / "stat").read_text()
     except OSError:
         return None
     fields = stat[stat.rfind(")") + 2 :].split()
-    return int(fields[1]) if len(fields) > 1 else None
+    return (fields[0], int(fields[1])) if len(fields) > 1 else None
+
+
+def parent_of(pid: int) -> int | None:
+    found = _stat(pid)
+    return found[1] if found else None
 
 
 def children_by_parent() -> dict[int, list[int]]:
+    """Live processes by parent; zombies are left out (already dead, only waiting to be reaped)."""
     out: dict[int, list[int]] = {}
     try:
         entries = [int(e.name) for e in os.scandir(PROC) if e.name.isdigit()]
     except OSError:
         return out
     for pid in entries:
-        ppid = parent_of(pid)
-        if ppid is not None:
-            out.setdefault(ppid, []).append(pid)
+        found = _stat(pid)
+        if found is not None and found[0] not in ("Z", "X"):
+            out.setdefault(found[1], []).append(pid)
     return out
 
 

@@ -1,0 +1,76 @@
+"""A fake provider and a maskgate with the headless endpoint on, running the pinned Claude Code CLI."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.claude_cli import find_claude
+from tests.fake_upstream import FakeUpstream
+from tests.proxy import Proxy
+
+ADMIN_KEY = "claude-code-admin-" + "a" * 24
+TENANT = "agents"
+TENANT_KEY = "agents-tenant-key-" + "t" * 20
+TIMEOUT_SECONDS = 6
+
+
+@dataclass
+class Headless:
+    proxy: Proxy
+    repos: Path
+    outside: Path
+
+    def post(self, path: str, body: dict[str, object], key: str = ADMIN_KEY, accept: str = "") -> httpx.Response:
+        headers = {"x-api-key": key, **({"accept": accept} if accept else {})}
+        return httpx.post(self.proxy.url + path, json=body, headers=headers, timeout=90)
+
+
+@pytest.fixture(scope="session")
+def fake() -> Iterator[FakeUpstream]:
+    with FakeUpstream.start() as f:
+        yield f
+
+
+@pytest.fixture(autouse=True)
+def _clean_fake(fake: FakeUpstream) -> None:
+    fake.clear()
+
+
+@pytest.fixture(scope="session")
+def headless(fake: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Headless]:
+    """`cli_path` is the npm-installed CLI the other end-to-end tests use (the pinned 2.1.332), so
+    one binary is under test everywhere; the SDK's bundled copy is the same version (see
+    test_bundled_cli_is_the_pinned_version)."""
+    claude = find_claude()
+    if claude is None:
+        pytest.skip("claude CLI not installed (run .ci/install-claude.sh)")
+    tmp = tmp_path_factory.mktemp("headless")
+    repos, outside = tmp / "repos", tmp / "outside"
+    (repos / "app").mkdir(parents=True)
+    outside.mkdir()
+    config = tmp / "maskgate.toml"
+    config.write_text(
+        f'[[tenants]]\nname = "{TENANT}"\nkey = "{TENANT_KEY}"\n\n'
+        "[claude_code]\n"
+        "enabled = true\n"
+        f'tenant = "{TENANT}"\n'
+        'admin_key_env = "CLAUDE_CODE_ADMIN_KEY"\n'
+        f'roots = ["{repos}"]\n'
+        f'cli_path = "{claude}"\n'
+        "max_concurrent = 1\n"
+        f"timeout_seconds = {TIMEOUT_SECONDS}\n",
+        encoding="utf-8",
+    )
+    env = {
+        "MASKGATE_CONFIG": str(config),
+        "CLAUDE_CODE_ADMIN_KEY": ADMIN_KEY,
+        "MASKGATE_STORE_KEY": secrets.token_hex(32),
+    }
+    with Proxy.start(tmp, fake.url, env) as proxy:
+        yield Headless(proxy, repos, outside)
