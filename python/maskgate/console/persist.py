@@ -63,7 +63,7 @@ class ConsoleStore(Protocol):
     async def set_window(self, tenant: str, until: float) -> None: ...
     async def windows(self) -> dict[str, float]: ...
     async def put_capture(self, meta: CaptureMeta, blob: bytes, retention_seconds: float, keep: int) -> None: ...
-    async def capture(self, capture_id: str) -> tuple[CaptureMeta, bytes] | None: ...
+    async def capture(self, capture_id: str, retention_seconds: float) -> tuple[CaptureMeta, bytes] | None: ...
     async def captures(self, limit: int, retention_seconds: float) -> list[CaptureMeta]: ...
     async def aclose(self) -> None: ...
 
@@ -181,9 +181,12 @@ class SqliteConsoleStore:
 
         await self._run(fn)
 
-    async def capture(self, capture_id: str) -> tuple[CaptureMeta, bytes] | None:
+    async def capture(self, capture_id: str, retention_seconds: float) -> tuple[CaptureMeta, bytes] | None:
         def fn(c: sqlite3.Connection) -> tuple[CaptureMeta, bytes] | None:
-            row = c.execute("SELECT meta, blob FROM captures WHERE id = ?", (capture_id,)).fetchone()
+            row = c.execute(
+                "SELECT meta, blob FROM captures WHERE id = ? AND at >= ?",
+                (capture_id, time.time() - retention_seconds),
+            ).fetchone()
             return (CaptureMeta(**json.loads(row[0])), bytes(row[1])) if row else None
 
         return await self._run(fn)
@@ -266,7 +269,9 @@ class RedisConsoleStore:
         return live
 
     async def put_capture(self, meta: CaptureMeta, blob: bytes, retention_seconds: float, keep: int) -> None:
-        ttl = max(1, int(retention_seconds))
+        ttl = int(meta.at + retention_seconds - time.time())
+        if ttl <= 0:
+            return
         await self._do("SET", f"{self._p}capture:{meta.id}", blob, "EX", ttl)
         await self._do("SET", f"{self._p}capmeta:{meta.id}", json.dumps(asdict(meta)), "EX", ttl)
         await self._do("ZADD", f"{self._p}captures", meta.at, meta.id)
@@ -281,12 +286,13 @@ class RedisConsoleStore:
             await self._do("DEL", f"{self._p}capmeta:{old.decode()}")
             await self._do("ZREM", index, old)
 
-    async def capture(self, capture_id: str) -> tuple[CaptureMeta, bytes] | None:
+    async def capture(self, capture_id: str, retention_seconds: float) -> tuple[CaptureMeta, bytes] | None:
         meta = await self._do("GET", f"{self._p}capmeta:{capture_id}")
         blob = await self._do("GET", f"{self._p}capture:{capture_id}")
         if not meta or not blob:
             return None
-        return CaptureMeta(**json.loads(meta)), bytes(blob)
+        found = CaptureMeta(**json.loads(meta))
+        return (found, bytes(blob)) if found.at >= time.time() - retention_seconds else None
 
     async def captures(self, limit: int, retention_seconds: float) -> list[CaptureMeta]:
         await self._do("ZREMRANGEBYSCORE", f"{self._p}captures", "-inf", time.time() - retention_seconds)

@@ -381,7 +381,8 @@ async def stop_capture(request: Request, console: Console, session: Session) -> 
 
 async def capture_page(request: Request, console: Console, session: Session) -> Response:
     capture_id = str(request.path_params["capture_id"])
-    found = await console.store().capture(capture_id) if len(capture_id) <= 64 else None
+    retention = console.settings.capture_retention_seconds
+    found = await console.store().capture(capture_id, retention) if len(capture_id) <= 64 else None
     allowed = tenants_of(session.admin, all_tenant_names(console))
     if found is None or found[0].tenant not in allowed:
         return render(request, "missing.html", {"title": "No such capture"}, session, status=404)
