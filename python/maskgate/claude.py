@@ -247,13 +247,21 @@ class BackgroundGateway:
             return "(no log)"
 
     def stop(self, keep_log: bool = False) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        """Its only client has exited, so a request still in flight has nobody to answer: after a
+        short grace period a SIGINT (uvicorn's "force exit" when already stopping) ends it."""
+        import signal
+
+        for sig, grace in ((signal.SIGTERM, 1.0), (signal.SIGINT, 5.0)):
+            if self.proc.poll() is not None:
+                break
+            self.proc.send_signal(sig)
             try:
-                self.proc.wait(10)
+                self.proc.wait(grace)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                pass
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
         if not keep_log:
             try:
                 os.unlink(self.log_path)

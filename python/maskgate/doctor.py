@@ -73,11 +73,11 @@ def store(settings: Settings) -> Check:
     path = settings.store_path
     if not path.exists():
         parent = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
-        if parent is None or not os.access(parent, os.W_OK | os.X_OK):
+        if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
             return Check(
                 "store",
                 FAIL,
-                f"embedded store {path}: {parent} is not writable",
+                f"embedded store {path}: cannot be created ({parent} is not a writable directory)",
                 "set MASKGATE_HOME (or MASKGATE_STORE_PATH) to a writable directory",
             )
         return Check("store", OK, f"embedded store {path} (created on first use)")
