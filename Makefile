@@ -29,8 +29,8 @@ lint:
 	$(VENV)/bin/mypy
 	$(PY) -m mypy.stubtest maskgate._core
 
-bench: services ## the full benchmark run; writes benches/results/
-	$(PY) -m pytest benches --benchmark-enable --benchmark-only -p no:randomly
+bench: services ## maskgate against its peers (benches/README.md); writes benches/results/, prints a summary
+	$(PY) -m benches.run
 
-bench-short: services
-	$(PY) -m pytest benches --benchmark-enable --benchmark-only --benchmark-min-rounds=3 --benchmark-max-time=0.5
+bench-short: services ## CI's short version; writes benches/results/short/
+	$(PY) -m benches.run --short

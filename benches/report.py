@@ -1,0 +1,403 @@
+"""results.json -> the goals, results.md (the README's tables) and latency.png (via benches/plot.py)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SIZE_NAMES = {"10000": "10 KB", "100000": "100 KB", "1000000": "1 MB", "4000000": "4 MB"}
+
+
+def _get(d: Any, *path: Any) -> Any:
+    for p in path:
+        if not isinstance(d, dict) or p not in d:
+            return None
+        d = d[p]
+    return d
+
+
+def _f(v: Any, digits: int = 1, unit: str = "") -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        if abs(v) >= 100:
+            return f"{v:,.0f}{unit}"
+        return f"{v:.{digits}f}{unit}"
+    return f"{v}{unit}"
+
+
+def goals(r: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    eng = _get(r, "sections", "engine", "summary") or {}
+    body = eng.get("body_4mb_mb_per_s")
+    out.append(
+        {
+            "goal": "Engine: ≥ 1 GB/s scan-and-mask on the 4 MB body",
+            "measured": f"{_f(body)} MB/s",
+            "met": None if body is None else body >= 1000,
+        }
+    )
+    for peer, want in (("Python re baseline", 50), ("Presidio (regex recognizers)", 100)):
+        ratios = _get(eng, "ratios", peer) or {}
+        vals = {k: v for k, v in ratios.items() if v is not None}
+        shown = ", ".join(f"{k}: {v:.0f}x" for k, v in vals.items()) or "not measured"
+        out.append(
+            {
+                "goal": f"Engine: ≥ {want}x {peer.split(' (')[0]} (same text)",
+                "measured": shown,
+                "met": (min(vals.values()) >= want) if vals else None,
+            }
+        )
+
+    lat = _get(r, "sections", "latency", "summary") or {}
+    mg = lat.get("maskgate") or {}
+    for size, limit in (("100000", 2.0), ("4000000", 15.0)):
+        v = _get(mg, size, "total", "added_p50_ms")
+        out.append(
+            {
+                "goal": f"Gateway: added p50 < {limit:g} ms at {SIZE_NAMES[size]} (non-streamed)",
+                "measured": "not measured" if v is None else f"{v:.2f} ms",
+                "met": None if v is None else v < limit,
+            }
+        )
+    ttfb = {s: _get(mg, s, "ttfb", "added_p50_ms") for s in SIZE_NAMES}
+    ttfb = {s: v for s, v in ttfb.items() if v is not None}
+    out.append(
+        {
+            "goal": "Gateway: added time to first byte < 1 ms (p50, streamed)",
+            "measured": ", ".join(f"{SIZE_NAMES[s]}: {v:.2f} ms" for s, v in ttfb.items()) or "not measured",
+            "met": all(v < 1 for v in ttfb.values()) if ttfb else None,
+        }
+    )
+    ratios = {}
+    for s in SIZE_NAMES:
+        ours, theirs = _get(mg, s, "total", "added_p50_ms"), _get(lat, "litellm", s, "total", "added_p50_ms")
+        if ours is not None and theirs is not None:
+            ratios[s] = theirs / ours if ours > 0 else float("inf")
+    out.append(
+        {
+            "goal": "Gateway: ≥ 5x less added latency than LiteLLM's proxy (p50, non-streamed)",
+            "measured": ", ".join(f"{SIZE_NAMES[s]}: {v:.1f}x" for s, v in ratios.items()) or "not measured",
+            "met": all(v >= 5 for v in ratios.values()) if ratios else None,
+        }
+    )
+    streams = _get(r, "sections", "load", "streams") or {}
+    for store in ("embedded", "redis"):
+        got = _get(streams, f"maskgate ({store})", "1000")
+        if got is None:
+            measured, met = "not measured" + (" (short run: 500 at most)" if r.get("mode") == "short" else ""), None
+        else:
+            measured, met = f"{got['errors']} errors of {got['n']}", got["errors"] == 0
+        out.append(
+            {"goal": f"Load: 1000 concurrent streams, no error ({store} store)", "measured": measured, "met": met}
+        )
+    return out
+
+
+def markdown(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    mg = r["maskgate"]
+    dirty = " (with uncommitted changes)" if mg["worktree_dirty"] else ""
+    lines = [
+        "# maskgate benchmarks",
+        "",
+        f"Measured {r['created']} ({r['mode']} run, {_f(r.get('seconds'), 0)} s) on {m['cpu'] or 'an unknown CPU'}, "
+        f"{m['cores']} cores, {m['memory']}, {m['os']}, Python {m['python']}; load average "
+        f"{_f(m.get('load_average_at_start'), 1)} at the start (a shared machine: compare ratios, not absolute times). "
+        f"maskgate {mg['version']} at {mg['commit'] or '?'}{dirty}, "
+        f"catalogue of {mg['catalogue_entries']} entries.",
+        "",
+    ]
+    if not mg["extension_matches_catalogue_file"]:
+        lines += [
+            "**Warning: the extension measured embeds a different catalogue than `builtin.toml`: rebuild it.**",
+            "",
+        ]
+    lines += ["## Goals", "", "| goal | measured | |", "|---|---|---|"]
+    for g in r.get("goals", []):
+        mark = "met" if g["met"] else "**missed**" if g["met"] is False else "not measured"
+        lines.append(f"| {g['goal']} | {g['measured']} | {mark} |")
+    lines.append("")
+
+    eng = _get(r, "sections", "engine")
+    if eng and "throughput" in eng:
+        lines += _engine(eng)
+    elif eng:
+        lines += ["## Engine", "", f"Engine section {eng.get('status')}", ""]
+    lat = _get(r, "sections", "latency")
+    if lat and "summary" in lat:
+        lines += _latency(lat)
+    elif lat:
+        lines += ["## Gateway latency", "", f"Latency section {lat.get('status')}", ""]
+    load = _get(r, "sections", "load")
+    if load and "streams" in load:
+        lines += _load(load)
+    elif load:
+        lines += ["## Load", "", f"Load section {load.get('status')}", ""]
+    st = _get(r, "sections", "startup")
+    if st and "ready_s_median" in st:
+        lines += [
+            "## Start-up",
+            "",
+            f"`maskgate serve` answers {_f(st['ready_s_median'] * 1000, 0)} ms after exec (median of {st['runs']}, "
+            f"best {_f(st['ready_s_min'] * 1000, 0)} ms) with {_f(st['rss_mib_at_ready'], 0)} MiB resident; "
+            f"{_f(st['rss_mib_after_4mb_requests'], 0)} MiB after three 4 MB requests.",
+        ]
+        ll = _get(r, "sections", "latency", "setups", "litellm")
+        if ll and ll.get("ready_s"):
+            lines[-1] += (
+                f" LiteLLM's proxy took {_f(ll['ready_s'], 1)} s to answer and held "
+                f"{_f(ll.get('rss_mib_at_ready'), 0)} MiB."
+            )
+        lines.append("")
+    prof = _get(r, "sections", "profile")
+    if prof and prof.get("items"):
+        lines += ["## Where the time goes (profiles)", ""]
+        for item in prof["items"]:
+            lines += [f"**{item['title']}** ({item['tool']}, {item['file']}):", "", "```", *item["top"], "```", ""]
+    lines += ["## Peers", "", "| peer venv | status | versions |", "|---|---|---|"]
+    for name, p in r.get("peers", {}).items():
+        versions = ", ".join(f"{k} {v}" for k, v in (p.get("versions") or {}).items())
+        lines.append(f"| {name} | {p['status']} | {versions} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _engine(eng: dict[str, Any]) -> list[str]:
+    rows = eng["throughput"]
+    ours = {s: _get(rows, "maskgate mask", "sizes", s, "mb_per_s") for s in ("100KB", "4MB")}
+    lines = [
+        "## Engine throughput",
+        "",
+        "Scan and mask with a warm map, one call at a time, median of interleaved rounds. Same text for every "
+        "row but `mask_body`, which masks a Claude Code request body of the same size. "
+        "\"maskgate ÷\" is maskgate `mask`'s MB/s over the row's.",
+        "",
+        "| implementation | 100 KB MB/s | 4 MB MB/s | maskgate ÷ (100 KB) | maskgate ÷ (4 MB) | configuration |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, row in rows.items():
+        if row.get("status") != "ok":
+            lines.append(f"| {name} | {row.get('status')} | | | | |")
+            continue
+        cells = []
+        ratios = []
+        for s in ("100KB", "4MB"):
+            d = row["sizes"].get(s, {})
+            if d.get("status") == "ok":
+                cells.append(f"{_f(d['mb_per_s'], 2)} ({d['calls']} calls)")
+                theirs = d["mb_per_s"]
+                ratios.append("–" if name.startswith("maskgate") or not ours[s] else f"{ours[s] / theirs:.0f}x")
+            else:
+                cells.append(d.get("status", "–"))
+                ratios.append("–")
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} | {ratios[0]} | {ratios[1]} | {row.get('config', '')} |")
+    lines.append("")
+    q = eng.get("quality", {})
+    qrows = q.get("rows", {})
+    if qrows:
+        lines += [
+            "## Detection quality",
+            "",
+            f"A fresh instance of each on the labelled corpus ({q['bytes'] // 1000} KB; the generator knows every "
+            "planted identifier and every look-alike). **Recall**: planted occurrences a finding overlaps (in "
+            "brackets: covered whole). **Look-alikes hit**: look-alikes that must stay (git SHAs, UUIDs, 12-digit "
+            "numbers without account context, 40-character base64 without secret context, truncated and upper-case "
+            "IDs, digests, certificate data) that were masked. **Other false positives**: findings that overlap "
+            "neither list.",
+            "",
+            "| implementation | recall | look-alikes hit | other false positives | false positives by kind |",
+            "|---|---|---|---|---|",
+        ]
+        for name, d in qrows.items():
+            if d.get("status") != "ok":
+                lines.append(f"| {name} | {d.get('status')} | | | |")
+                continue
+            fps = ", ".join(f"{k} {v}" for k, v in d["fp_by_kind"].items()) or "none"
+            lines.append(
+                f"| {name} | {d['recall']:.1%} ({d['caught']}/{d['planted']}; whole {d['whole']}) | "
+                f"{d['lookalikes_hit']}/{d['lookalikes_total']} | {d['fp_unlabelled']} | {fps} |"
+            )
+        names = [n for n, d in qrows.items() if d.get("status") == "ok"]
+        kinds = sorted({k for n in names for k in qrows[n]["by_kind"]})
+        lines += [
+            "",
+            "Recall by planted kind (caught / planted):",
+            "",
+            "| kind | " + " | ".join(names) + " |",
+            "|---|" + "---|" * len(names),
+        ]
+        for k in kinds:
+            cells = []
+            for n in names:
+                d = qrows[n]["by_kind"].get(k)
+                cells.append("–" if not d else f"{d['caught']}/{d['n']}")
+            lines.append(f"| {k} | " + " | ".join(cells) + " |")
+        looks = sorted({k for n in names for k in qrows[n]["lookalikes"]})
+        lines += [
+            "",
+            "Look-alikes masked, by class (hit / present):",
+            "",
+            "| look-alike | " + " | ".join(names) + " |",
+            "|---|" + "---|" * len(names),
+        ]
+        for k in looks:
+            cells = [
+                f"{qrows[n]['lookalikes'].get(k, {}).get('hit', 0)}/{qrows[n]['lookalikes'].get(k, {}).get('n', 0)}"
+                for n in names
+            ]
+            lines.append(f"| {k} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
+
+
+def _latency(lat: dict[str, Any]) -> list[str]:
+    s = lat["summary"]
+    setups = lat["setups"]
+    lines = [
+        "## Gateway latency",
+        "",
+        "One request at a time, the set-ups interleaved, Claude Code-shaped bodies, the fake upstream answering "
+        'at once (a ~600-character reply streamed in 16-character deltas). Milliseconds; "+" is the p50 (p99) '
+        "added to calling the upstream directly in the same run. CPU is the gateway's (for the guardrail set-up, "
+        "LiteLLM's plus the two Presidio services') per request.",
+        "",
+    ]
+    for name, d in setups.items():
+        if d.get("status") != "ok":
+            lines.append(f"- {name}: {d['status']}")
+    if lat.get("note"):
+        lines.append(f"- {lat['note']}")
+    lines += [
+        "",
+        "| body | set-up | requests | non-streamed p50 / p99 | added | TTFB p50 / p99 | added | last byte p50 | added "
+        "| CPU ms |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for size in [str(x) for x in lat["sizes"]]:
+        for name in s:
+            row = s[name].get(size)
+            if row is None:
+                continue
+            t, f, b = row["total"], row["ttfb"], row["ttlb"]
+            if t["n"] == 0 and f["n"] == 0:
+                err = t.get("error") or f.get("error") or "no answer"
+                lines.append(f"| {SIZE_NAMES[size]} | {name} | 0 | fails: {err[:120]} | | | | | | |")
+                continue
+            added = name != "direct"
+            lines.append(
+                f"| {SIZE_NAMES[size]} | {name} | {t['n']} | {_f(t['p50_ms'], 2)} / {_f(t['p99_ms'], 2)} | "
+                f"{_plus(t, added)} | {_f(f['p50_ms'], 2)} / {_f(f['p99_ms'], 2)} | {_plus(f, added)} | "
+                f"{_f(b['p50_ms'], 2)} | {_plus(b, added)} | {_f(row.get('cpu_ms_per_request'), 1)} |"
+                + (f" {t['errors'] + f['errors']} errors" if t["errors"] + f["errors"] else "")
+            )
+    lines += ["", "![latency by body size](latency.png)", ""]
+    return lines
+
+
+def _plus(d: dict[str, Any], added: bool) -> str:
+    if not added or d.get("added_p50_ms") is None:
+        return ""
+    return f"+{_f(d['added_p50_ms'], 2)} (+{_f(d['added_p99_ms'], 2)})"
+
+
+def _load(load: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Load",
+        "",
+        f"N streamed requests (10 KB bodies) opened at once and held open by a slow upstream "
+        f'({load["event_delay_s"]} s between events, about 45 events). "Added" is against the same N streams '
+        "to the upstream directly; memory per stream is (peak − idle resident memory) / N.",
+        "",
+        "| set-up | streams | errors | all open after | TTFB p50 / p99 | added | last byte p50 / p99 | added "
+        "| KiB per stream | peak RSS | CPU ms per stream |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, by_n in load["streams"].items():
+        if "status" in by_n:
+            lines.append(f"| {name} | | {by_n['status']} | | | | | | | | |")
+            continue
+        for n, d in by_n.items():
+            lines.append(
+                f"| {name} | {n} | {d['errors']} | {_f(d['all_open_s'], 2, ' s')} | "
+                f"{_f(d['ttfb_p50_ms'], 1)} / {_f(d['ttfb_p99_ms'], 1)} | {_f(d.get('added_ttfb_p50_ms'), 1)} | "
+                f"{_f(d['ttlb_p50_ms'], 0)} / {_f(d['ttlb_p99_ms'], 0)} | {_f(d.get('added_ttlb_p50_ms'), 1)} | "
+                f"{_f(d.get('kib_per_stream'), 0)} | {_f(d.get('rss_peak_mib'), 0, ' MiB')} | "
+                f"{_f(d.get('cpu_ms_per_stream'), 2)} |" + (f" {', '.join(d['error_examples'])}" if d["errors"] else "")
+            )
+    lines += [
+        "",
+        "Small requests (10 KB, non-streamed, 32 at a time, fast upstream):",
+        "",
+        "| set-up | requests | errors | requests/s | vs direct | p50 / p99 ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, d in load["rps"].items():
+        if "status" in d:
+            lines.append(f"| {name} | | {d['status']} | | | |")
+            continue
+        lines.append(
+            f"| {name} | {d['requests']} | {d['errors']} | {_f(d['rps'], 0)} | "
+            f"{_f(d.get('rps_vs_direct'), 2)} | {_f(d['p50_ms'], 1)} / {_f(d['p99_ms'], 1)} |"
+        )
+    lines.append("")
+    return lines
+
+
+def plot(results: dict[str, Any], png: Path, tools: Any, log_dir: Path) -> None:
+    """latency.png, drawn by benches/plot.py in the tools venv (matplotlib stays out of maskgate's)."""
+    if tools is None or not tools.ok:
+        print(f"no plot: tools venv {getattr(tools, 'status', 'missing')}")
+        return
+    src = png.parent / "results.json"
+    with (log_dir / "plot.log").open("ab") as log:
+        subprocess.run([tools.python, str(HERE / "plot.py"), str(src), str(png)], stdout=log, stderr=log, check=False)
+
+
+def compact(r: dict[str, Any], md: Path) -> str:
+    """A summary short enough for a CI log's tail (under 40 lines)."""
+    lines = [f"maskgate benchmarks ({r['mode']} run, {_f(r.get('seconds'), 0)} s); all tables in {md}"]
+    for g in r.get("goals", []):
+        mark = "met" if g["met"] else "MISSED" if g["met"] is False else "not measured"
+        lines.append(f"  [{mark}] {g['goal']}: {g['measured']}")
+    rows = _get(r, "sections", "engine", "throughput") or {}
+    if rows:
+        lines.append("engine MB/s (100 KB / 4 MB):")
+    for name, row in rows.items():
+        if row.get("status") != "ok":
+            lines.append(f"  {name}: {row.get('status')}"[:160])
+            continue
+        cells = [
+            _f(_get(row, "sizes", s, "mb_per_s"), 2)
+            if _get(row, "sizes", s, "status") == "ok"
+            else str(_get(row, "sizes", s, "status"))[:60]
+            for s in ("100KB", "4MB")
+        ]
+        lines.append(f"  {name}: {cells[0]} / {cells[1]}")
+    lat = _get(r, "sections", "latency", "summary") or {}
+    if lat:
+        lines.append(
+            "gateway added p50 ms, non-streamed ("
+            + " / ".join(SIZE_NAMES[str(s)] for s in _get(r, "sections", "latency", "sizes"))
+            + "):"
+        )
+    for name, by_size in lat.items():
+        if name == "direct":
+            continue
+        cells = [_f(_get(by_size, str(s), "total", "added_p50_ms"), 2) for s in _get(r, "sections", "latency", "sizes")]
+        lines.append(f"  {name}: " + " / ".join(cells))
+    for name, setup in (_get(r, "sections", "latency", "setups") or {}).items():
+        if setup.get("status") != "ok":
+            lines.append(f"  {name}: {setup['status']}"[:160])
+    streams = _get(r, "sections", "load", "streams") or {}
+    for name, by_n in streams.items():
+        if "status" in by_n:
+            lines.append(f"streams {name}: {by_n['status']}")
+        else:
+            lines.append(f"streams {name}: " + ", ".join(f"{n}: {d['errors']} errors" for n, d in by_n.items()))
+    for name, p in r.get("peers", {}).items():
+        if p["status"] != "ok":
+            lines.append(f"peer {name}: {p['status']}"[:160])
+    return "\n".join(lines)
