@@ -66,7 +66,7 @@ pub(crate) fn response_targets(raw: &[u8], root: &Node) -> Vec<Target> {
     };
     if let Some(content) = root.get(raw, "content") {
         for block in array(content) {
-            match block.str_member(raw, "type") {
+            match block.str_member(raw, "type").as_deref() {
                 Some(b"text") => w.member_string(block, "text"),
                 Some(b"tool_use" | b"server_tool_use" | b"mcp_tool_use") => {
                     if let Some(input) = block.get(raw, "input") {
@@ -135,7 +135,7 @@ impl Walk<'_> {
 
     fn block(&mut self, block: &Node) {
         let raw = self.raw;
-        match block.str_member(raw, "type") {
+        match block.str_member(raw, "type").as_deref() {
             Some(b"thinking" | b"redacted_thinking" | b"image") => {}
             Some(b"text") => {
                 self.member_string(block, "text");
@@ -154,7 +154,7 @@ impl Walk<'_> {
                 self.member_string(block, "title");
                 self.member_string(block, "context");
                 if let Some(source) = block.get(raw, "source") {
-                    match source.str_member(raw, "type") {
+                    match source.str_member(raw, "type").as_deref() {
                         Some(b"text") => self.member_string(source, "data"),
                         Some(b"content") => {
                             if let Some(c) = source.get(raw, "content") {
@@ -224,5 +224,39 @@ impl Walk<'_> {
             Node::Array(items) => items.iter().for_each(|v| self.schema(v)),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json;
+
+    fn scanned(body: &str) -> Vec<String> {
+        let raw = body.as_bytes();
+        let root = json::parse(raw).unwrap();
+        request_targets(raw, &root)
+            .into_iter()
+            .map(|t| json::decode(raw, t.s).text.into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn escaped_keys_and_type_tags_are_read_decoded() {
+        let body =
+            r#"{"mes\u0073ages":[{"role":"user","content":[{"type":"t\u0065xt","text":"i-1"}]}]}"#;
+        assert_eq!(scanned(body), ["i-1"]);
+    }
+
+    #[test]
+    fn with_duplicate_keys_the_last_one_counts() {
+        let body = r#"{"messages":[{"role":"user","content":[{"type":"thinking","type":"text","thinking":"a","text":"i-1"}]}]}"#;
+        assert_eq!(scanned(body), ["i-1"]);
+        let both = r#"{"messages":[{"role":"user","content":"i-1"}],"messages":[{"role":"user","content":"i-2"}]}"#;
+        assert_eq!(
+            scanned(both),
+            ["i-1", "i-2"],
+            "every copy of a top-level field is masked"
+        );
     }
 }

@@ -4,6 +4,8 @@
 //! outside the rewritten identifiers as it was (signatures and prompt caching depend on it),
 //! so we parse into a tree of spans and splice only the identifiers.
 
+use std::borrow::Cow;
+
 use crate::error::{Error, Result};
 
 /// Deep enough for any real request; shallow enough to never exhaust a thread's stack.
@@ -27,28 +29,37 @@ pub(crate) enum Node {
 }
 
 impl Node {
+    /// A member's value. With duplicate keys the last one counts, as in the provider's parser
+    /// (and Python's): masking must look at the value the model will be given.
     pub(crate) fn get<'a>(&'a self, raw: &[u8], key: &str) -> Option<&'a Node> {
         match self {
             Node::Object(members) => members
                 .iter()
+                .rev()
                 .find(|(k, _)| k.raw_eq(raw, key))
                 .map(|(_, v)| v),
             _ => None,
         }
     }
 
-    /// The value of a string member, if it has no escapes (type tags never do).
-    pub(crate) fn str_member<'a>(&self, raw: &'a [u8], key: &str) -> Option<&'a [u8]> {
+    /// The value of a string member, decoded (a type tag may be written with escapes).
+    pub(crate) fn str_member<'a>(&self, raw: &'a [u8], key: &str) -> Option<Cow<'a, [u8]>> {
         match self.get(raw, key)? {
-            Node::String(s) if !s.escaped => Some(&raw[s.start..s.end]),
+            Node::String(s) if !s.escaped => Some(Cow::Borrowed(&raw[s.start..s.end])),
+            Node::String(s) => Some(Cow::Owned(decode(raw, *s).text.into_owned().into_bytes())),
             _ => None,
         }
     }
 }
 
 impl Str {
+    /// True when the string is `key`, escapes decoded (`"mes\u0073ages"` is `messages`).
     pub(crate) fn raw_eq(&self, raw: &[u8], key: &str) -> bool {
-        !self.escaped && &raw[self.start..self.end] == key.as_bytes()
+        if self.escaped {
+            decode(raw, *self).text == key
+        } else {
+            &raw[self.start..self.end] == key.as_bytes()
+        }
     }
 }
 
