@@ -76,12 +76,18 @@ def latency(spec: dict[str, Any]) -> dict[str, Any]:
                         slot = out[t["name"]][str(size)][m]
                         if slot["errors"] >= 3:
                             continue  # this set-up fails at this size: stop sending it
+                        if slot.setdefault("spent_s", 0.0) > spec.get("budget_s", 1e9):
+                            slot["budget_exhausted"] = True
+                            continue  # a slow set-up: fewer requests rather than a run without end
+                        t0 = time.perf_counter()
                         try:
                             got = _one(clients[t["name"]], t, datas[m], m == "stream")
                         except (httpx.HTTPError, RuntimeError) as e:
+                            slot["spent_s"] += time.perf_counter() - t0
                             slot["errors"] += 1
                             slot["error"] = f"{type(e).__name__}: {e}"[:300]
                             continue
+                        slot["spent_s"] += time.perf_counter() - t0
                         if i < spec.get("warmup", 3):
                             continue
                         for k, v in got.items():

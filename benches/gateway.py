@@ -67,7 +67,7 @@ def _redis_ok() -> str | None:
 
 def latency(peers: dict[str, Any], short: bool, log_dir: Path) -> dict[str, Any]:
     sizes = [10_000, 100_000, 1_000_000] + ([] if short else [4_000_000])
-    n = {10_000: 40, 100_000: 40, 1_000_000: 12} if short else {10_000: 300, 100_000: 300, 1_000_000: 80, 4_000_000: 30}
+    n = {10_000: 20, 100_000: 20, 1_000_000: 6} if short else {10_000: 150, 100_000: 150, 1_000_000: 30, 4_000_000: 12}
     setups: dict[str, dict[str, Any]] = {}
     result: dict[str, Any] = {"sizes": sizes, "n": {str(k): v for k, v in n.items()}, "setups": setups}
     if short:
@@ -133,7 +133,8 @@ def latency(peers: dict[str, Any], short: bool, log_dir: Path) -> dict[str, Any]
                 "sizes": [size],
                 "n": {str(size): n[size]},
                 "warmup": 3,
-                "timeout": 120 if short else 300,
+                "timeout": 120,
+                "budget_s": 15 if short else 90,
             }
             got = _drive("latency", spec, log_dir, timeout=3600)
             after = {k: sum(s.cpu_seconds() for s in v) for k, v in services.items()}

@@ -101,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     logs = out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    previous: dict[str, Any] = {}
+    if set(only) != set(SECTIONS) and (out / "results.json").exists():
+        # a partial run updates the sections it runs and keeps the others
+        previous = json.loads((out / "results.json").read_text()).get("sections", {})
 
     results: dict[str, Any] = {
         "created": time.strftime("%Y-%m-%d %H:%M:%S %z"),
@@ -108,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "maskgate": maskgate_info(),
         "peers": {},
-        "sections": {},
+        "sections": {k: v for k, v in previous.items() if k not in only},
     }
     if not results["maskgate"]["extension_matches_catalogue_file"]:
         print("warning: the built extension embeds a different catalogue than builtin.toml: rebuild it", flush=True)
