@@ -3,6 +3,7 @@ the gateway, and that no page holds an original while no capture runs."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import pytest
 from maskgate.console.state import Console
 from maskgate.server import Gateway, create_app
 from maskgate.settings import ConsoleAdmin, ConsoleSettings, Settings
+from maskgate.store import StoreUnavailable
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
@@ -89,3 +91,30 @@ def test_record_is_a_no_op_when_the_console_is_off(tmp_path: Path) -> None:
     request = Request({"type": "http", "method": "POST", "path": "/v1/messages", "headers": [], "query_string": b""})
     console.record(request, "rid", 200, time.perf_counter(), {"masked": {"ec2": 1}})
     assert console.activity.after(0, None) == [] and not console.series.points
+
+
+class DownStore:
+    """A console store whose backend is unreachable."""
+
+    def __getattr__(self, name: str) -> object:
+        async def fail(*args: object, **kwargs: object) -> None:
+            await asyncio.sleep(0.5)
+            raise StoreUnavailable("console store unavailable: ConnectionError")
+
+        return fail
+
+
+def test_a_console_store_outage_answers_503_and_never_slows_the_gateway(app_client: TestClient) -> None:
+    csrf = login(app_client)
+    console: Console = app_client.app.state.gateway.console  # type: ignore[attr-defined]
+    console._store = DownStore()  # type: ignore[assignment]
+    console._windows_at = float("-inf")
+    assert app_client.get("/console/lookup").status_code == 503
+    assert app_client.get("/console/api/activity").status_code == 503
+    r = app_client.post("/console/lookup", data={"csrf": csrf, "tenant": "default", "pseudonym": "ec2-001"})
+    assert r.status_code == 503 and "i-" not in r.text
+    body = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": f"stop {ORIGINAL}"}]}
+    started = time.perf_counter()
+    r = app_client.post("/v1/messages", json=body, headers={"x-api-key": MASTER})
+    assert r.status_code == 502, "masked and forwarded as usual (nothing listens upstream)"
+    assert time.perf_counter() - started < 0.4, "the capture-window refresh is not in the request's path"

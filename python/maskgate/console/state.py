@@ -29,7 +29,7 @@ from maskgate.store import KEY_FILE_SUFFIX, StoreError, StoreKey
 if TYPE_CHECKING:
     from maskgate.server import Gateway
 
-WINDOWS_REFRESH_SECONDS = 2.0
+WINDOWS_REFRESH_SECONDS = 1.0
 """How stale a worker's view of the open capture windows may be (they are switched in the store)."""
 
 CONSOLE_DB = "console.db"
@@ -102,7 +102,10 @@ class Console:
             task.cancel()
         if self._store is not None:
             store, self._store = self._store, None
-            await store.aclose()
+            try:
+                await store.aclose()
+            except Exception as e:  # shutting down: a broken connection must not fail the server's exit
+                logs.event("console: store not closed cleanly", level=logging.WARNING, error=type(e).__name__)
 
     # -- the recorder ------------------------------------------------------------------------
 
@@ -157,14 +160,21 @@ class Console:
     # -- capture windows ---------------------------------------------------------------------
 
     async def capturing(self, tenant: str) -> bool:
+        """Whether this tenant's requests are captured, from this process's view of the windows.
+
+        A stale view is refreshed in the background, never in the request's path: a slow or
+        unreachable console store must not delay a client's request."""
         now = time.time()
         if now - self._windows_at >= WINDOWS_REFRESH_SECONDS:
-            self._windows_at = now  # one refresh at a time; the others use the last view
-            try:
-                self._windows = await self.store().windows()
-            except StoreError as e:
-                logs.event("console: capture windows unreadable", level=logging.WARNING, error=str(e))
+            self._windows_at = now  # one refresh at a time; requests meanwhile use the last view
+            self._spawn(self._refresh_windows())
         return self._windows.get(tenant, 0.0) > now
+
+    async def _refresh_windows(self) -> None:
+        try:
+            self._windows = await self.store().windows()
+        except StoreError as e:
+            logs.event("console: capture windows unreadable", level=logging.WARNING, error=str(e))
 
     async def windows(self) -> dict[str, float]:
         self._windows = await self.store().windows()

@@ -8,6 +8,7 @@ their results are in the page body only, and the audit log names pseudonyms.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from maskgate import logs
 from maskgate._core import format_pseudonym, parse_pseudonym
 from maskgate.console.access import (
     COOKIE_PATH,
@@ -162,8 +164,12 @@ class Guard:
             return
         static = str(scope.get("path", "")).startswith(str(scope.get("root_path", "")) + "/static/")
 
+        started = False
+
         async def send_guarded(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 headers += SECURITY_HEADERS
                 if not static:
@@ -171,7 +177,16 @@ class Guard:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_guarded)
+        try:
+            await self.app(scope, receive, send_guarded)
+        except StoreError as e:
+            # The console's store (or the map, for lookups) is down: say so, and nothing was done.
+            logs.event("console: store unavailable", level=logging.WARNING, error=str(e))
+            if started:
+                raise
+            await error_response(503, "the console's store is unavailable; nothing was done")(
+                scope, receive, send_guarded
+            )
 
 
 # -- login ----------------------------------------------------------------------------------
