@@ -401,3 +401,23 @@ def compact(r: dict[str, Any], md: Path) -> str:
         if p["status"] != "ok":
             lines.append(f"peer {name}: {p['status']}"[:160])
     return "\n".join(lines)
+
+
+README_START = "<!-- benchmarks:start (written by `make bench` from benches/results/results.md) -->"
+README_END = "<!-- benchmarks:end -->"
+
+
+def update_readme(readme: Path, results_md: Path) -> bool:
+    """Puts results.md (goals to load, headings one level down) between the README's markers."""
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        return False
+    md = results_md.read_text(encoding="utf-8").split("\n## Peers")[0]
+    body = md.split("\n", 2)[2].strip()  # drop the title line
+    body = body.replace("\n## ", "\n### ").replace("](latency.png)", "](benches/results/latency.png)")
+    if body.startswith("## "):
+        body = "#" + body
+    head, _, rest = text.partition(README_START)
+    _, _, tail = rest.partition(README_END)
+    readme.write_text(f"{head}{README_START}\n{body}\n{README_END}{tail}", encoding="utf-8")
+    return True

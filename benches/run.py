@@ -156,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     results["seconds"] = time.monotonic() - started
     _write(results, out)
     report.plot(results, out / "latency.png", peers.get("tools"), logs)
+    if not args.short and out == RESULTS and set(only) == set(SECTIONS):
+        report.update_readme(HERE.parent / "README.md", out / "results.md")
     print(report.compact(results, out / "results.md"))
     return 0
 
