@@ -378,12 +378,14 @@ class RunResponse(Response):
             await refusal(scope, receive, send)
             logs.event("claude-code", id=rid, preset=self.spec.preset, status=429)
             return
-        run = AgentRun(self.spec, self.cli, self.url, self.service.token(), self.service.config)
+        run: AgentRun | None = None
         try:
+            run = AgentRun(self.spec, self.cli, self.url, self.service.token(), self.service.config)
             outcome = await self._execute(run, receive, send)
         finally:
             self.service.release()
-            run.cleanup()
+            if run is not None:
+                run.cleanup()
         logs.event(
             "claude-code",
             id=rid,
