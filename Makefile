@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: install dev test test-rust lint bench bench-short services claude
+.PHONY: install dev test test-rust lint bench bench-short services claude install-locked reliability soak fuzz fuzz-short audit
 
 install: ## venv, the package built from source (release), test tools, Claude Code CLI, Debian's chromium
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -34,3 +34,24 @@ bench: services ## maskgate against its peers (benches/README.md); writes benche
 
 bench-short: services ## CI's short version; writes benches/results/short/
 	$(PY) -m benches.run --short
+
+install-locked: ## like install, but every dependency exactly as pinned (with hashes) in requirements.lock
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --require-hashes -r requirements.lock
+	$(PIP) install -q --no-deps --no-build-isolation .
+
+reliability: services ## the fault, hostile-input, secrets and short soak tests (tests/reliability)
+	$(PY) -m pytest tests/reliability
+
+soak: services ## the long soak (MASKGATE_SOAK_REQUESTS, MASKGATE_SOAK_SECONDS bound it)
+	$(PY) -m pytest -m soak tests/reliability
+
+FUZZ_SECONDS ?= 1800
+fuzz: ## every cargo-fuzz target for FUZZ_SECONDS (default 30 min) each, 2 jobs
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=2 bash .ci/fuzz.sh
+
+fuzz-short: ## what CI runs: every target for 20 s
+	FUZZ_SECONDS=20 bash .ci/fuzz.sh
+
+audit: ## pip-audit on requirements.lock, cargo audit on Cargo.lock
+	bash .ci/audit.sh
