@@ -185,7 +185,7 @@ class Settings:
             "tenants": tuple(_tenant(env, t) for t in doc.get("tenants", [])),
             "routes": tuple(_route(env, r) for r in doc.get("routes", [])),
             "log_format": env.get("MASKGATE_LOG_FORMAT") or server.get("log_format") or "auto",
-            "claude_bin": env.get("MASKGATE_CLAUDE_BIN") or doc.get("claude_code", {}).get("cli_path") or None,
+            "claude_bin": env.get("MASKGATE_CLAUDE_BIN") or _cli_path(doc.get("claude_code", {}), base),
             "claude_code": _claude_code(env, doc.get("claude_code", {}), base),
             "console": _console(env, doc.get("console", {}), base),
         }
@@ -237,6 +237,14 @@ def _route(env: Mapping[str, str], r: Mapping[str, Any]) -> Route:
     if not isinstance(model, str) or not isinstance(target, str):
         raise SettingsError("config [[routes]]: every route needs `model` and `litellm_model`")
     return Route(model, target, r.get("api_base"), r.get("api_key") or _env_ref(env, r.get("api_key_env")))
+
+
+def _cli_path(c: Mapping[str, Any], base: Path) -> str | None:
+    """`cli_path` as given when it is a bare command name (looked up on PATH), else relative to the config."""
+    raw = c.get("cli_path")
+    if not isinstance(raw, str) or not raw:
+        return None
+    return str(base / raw) if "/" in raw else raw
 
 
 def _claude_code(env: Mapping[str, str], c: Mapping[str, Any], base: Path) -> ClaudeCodeSettings:

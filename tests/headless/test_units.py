@@ -102,6 +102,11 @@ def test_settings(tmp_path: Path) -> None:
     assert s.claude_code.enabled and s.claude_code.roots == (tmp_path / "repos",)  # relative to the config file
     assert s.claude_code.timeout_seconds == 9 and s.claude_code.max_concurrent == 2
     assert "a" * 32 not in repr(s)
+    assert settings_with(tmp_path, base + 'cli_path = "bin/claude"\n', ADMIN=ADMIN).claude_bin == str(
+        tmp_path / "bin" / "claude"
+    )
+    assert settings_with(tmp_path, base + 'cli_path = "claude"\n', ADMIN=ADMIN).claude_bin == "claude"
+    assert settings_with(tmp_path, base, ADMIN=ADMIN, MASKGATE_CLAUDE_BIN="/opt/c").claude_bin == "/opt/c"
     assert not Settings.from_env({"MASKGATE_MASTER_KEY": MASTER}).claude_code.enabled
     for toml, env, fragment in [
         (base, {}, "admin_key_env"),
