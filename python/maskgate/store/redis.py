@@ -63,6 +63,7 @@ T = TypeVar("T")
 
 DEFAULT_PREFIX = "maskgate:"
 _MAX_ATTEMPTS = 12
+_LOCK_STRIPES = 64
 _COUNTER_CACHE_SIZE = 4096
 _REKEY_BATCH = 500
 _SEEN_CACHE_SIZE = 50_000  # hints only: the script re-checks everything, so staleness costs a retry
@@ -234,6 +235,7 @@ class RedisStore:
         self._op_timeout = op_timeout
         self._counters: OrderedDict[str, dict[str, int]] = OrderedDict()
         self._seen: OrderedDict[bytes, tuple[str, int]] = OrderedDict()
+        self._locks = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
         self._goc = _Script(_GET_OR_CREATE)
         self._lookup = _Script(_LOOKUP)
         self._load = _Script(_LOAD)
@@ -328,8 +330,16 @@ class RedisStore:
         unique, where = dedupe(items)
         if not unique:
             return []
-        keys = self._keys(namespace)
         hashes = [self._key.index_hashes(namespace, original) for _, original in unique]
+        # One writer per namespace in this process: its concurrent requests would otherwise plan the
+        # same numbers and all but one retry, and a steady stream of them could starve one.
+        async with self._locks[hash(namespace) % len(self._locks)]:
+            return await self._get_or_create(namespace, unique, where, hashes)
+
+    async def _get_or_create(
+        self, namespace: str, unique: list[tuple[str, str]], where: list[int], hashes: list[list[bytes]]
+    ) -> list[tuple[str, int]]:
+        keys = self._keys(namespace)
         # Items this process has seen mapped are expected to exist (no ciphertext sent), so a batch
         # mixing known and new originals still plans the right n on the first attempt.
         known = [self._seen.get(hs[0]) for hs in hashes]
