@@ -31,7 +31,8 @@ fi
 
 echo "-- cargo audit"
 if ! command -v cargo-audit >/dev/null 2>&1; then
-    cargo install --locked cargo-audit >/dev/null 2>&1 || echo "AUDIT SKIPPED: could not install cargo-audit"
+    # A fresh machine compiles it (minutes); bounded so CI stays well within its time.
+    timeout 900 cargo install --locked cargo-audit >/dev/null 2>&1 || echo "AUDIT SKIPPED: could not install cargo-audit"
 fi
 if command -v cargo-audit >/dev/null 2>&1; then
     out=$(timeout 300 cargo audit 2>&1)
