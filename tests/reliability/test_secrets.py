@@ -185,3 +185,26 @@ def test_store_key_rotation_with_a_grace_period_and_rekey(
             from tests.proxy import drop_redis_prefix
 
             drop_redis_prefix(prefix)
+
+
+def test_the_session_watch_sees_every_form_of_a_leak(tmp_path: Path) -> None:
+    """The end-of-session check is only as good as its search: raw, hex and base64 forms, keys."""
+    import base64
+
+    from tests.reliability.conftest import Watch
+
+    w = Watch()
+    w.original("i-0123456789abcdef0")
+    w.key("k" * 40)
+    log = tmp_path / "log"
+    w.logs.append(log)
+    for leaked in (
+        "i-0123456789abcdef0",
+        b"i-0123456789abcdef0".hex(),
+        base64.b64encode(b"i-0123456789abcdef0").decode(),
+        "k" * 40,
+    ):
+        log.write_text(f"line {leaked} end")
+        assert w.leaks(), leaked
+    log.write_text("line ec2-001 end")
+    assert not w.leaks()
