@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_PREFIX = "maskgate:"
-_MAX_ATTEMPTS = 12
+_MAX_ATTEMPTS = 40
 _LOCK_STRIPES = 64
 _COUNTER_CACHE_SIZE = 4096
 _REKEY_BATCH = 500
@@ -367,8 +367,8 @@ class RedisStore:
                 self._remember_refs(hashes, out)
                 return [out[i] for i in where]
             known = [_parse_ref(r) if r else None for r in refs]
-            if attempt >= 2:  # real contention on this namespace: back off a little
-                await asyncio.sleep(random.uniform(0, 0.002 * attempt))
+            if attempt >= 1:  # real contention: exponential back-off with full jitter, capped
+                await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
         raise StoreUnavailable("redis store: too much write contention on one namespace, try again")
 
     async def lookup(self, namespace: str, refs: Sequence[tuple[str, int]]) -> list[str | None]:
