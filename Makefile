@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 
 install: ## venv, the package built from source (release), test tools, Claude Code CLI, Debian's chromium
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) install -q '.[dev]'
+	$(PIP) install -q '.[dev,litellm]'
 	bash .ci/install-claude.sh
 	bash .ci/install-chromium.sh
 
