@@ -13,17 +13,6 @@ from tests.fake_upstream import FakeUpstream
 from tests.proxy import MASTER_KEY, Proxy, drop_redis_prefix
 
 
-@pytest.fixture(scope="session")
-def fake() -> Iterator[FakeUpstream]:
-    with FakeUpstream.start() as f:
-        yield f
-
-
-@pytest.fixture(autouse=True)
-def _clean_fake(fake: FakeUpstream) -> None:
-    fake.clear()
-
-
 @pytest.fixture(scope="session", params=["embedded", "redis"])
 def console_proxy(
     request: pytest.FixtureRequest, fake: FakeUpstream, tmp_path_factory: pytest.TempPathFactory

@@ -32,17 +32,6 @@ class Headless:
 
 
 @pytest.fixture(scope="session")
-def fake() -> Iterator[FakeUpstream]:
-    with FakeUpstream.start() as f:
-        yield f
-
-
-@pytest.fixture(autouse=True)
-def _clean_fake(fake: FakeUpstream) -> None:
-    fake.clear()
-
-
-@pytest.fixture(scope="session")
 def headless(fake: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Headless]:
     """`cli_path` is the npm-installed CLI the other end-to-end tests use (the pinned 2.1.332), so
     one binary is under test everywhere; the SDK's bundled copy is the same version (see

@@ -1,0 +1,3 @@
+"""Test-wide set-up."""
+
+pytest_plugins = ["tests.fixtures"]
