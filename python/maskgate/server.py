@@ -85,6 +85,11 @@ class Gateway:
 
     # -- plumbing ------------------------------------------------------------------------
 
+    def _upstream_target(self, request: Request, client: Client) -> tuple[str, list[tuple[str, str]]]:
+        """Same path and query upstream; the client's headers minus ours, with the right credential."""
+        url = upstream_url(self.settings.upstream_url, request.url.path, request.url.query)
+        return url, request_headers(request.headers.items(), client.passthrough, self.settings.upstream_api_key)
+
     def _client_of(self, request: Request) -> Client | None:
         return authenticate(request.headers, self.settings.all_tenants)
 
@@ -149,8 +154,7 @@ class Gateway:
         route = self.routes.get(prepared.model or "")
         if route is not None:
             return await self.via_litellm(route, prepared, request, unmasker, rid, started, info)
-        url = upstream_url(self.settings.upstream_url, request.url.path, request.url.query)
-        headers = request_headers(request.headers.items(), client.passthrough, self.settings.upstream_api_key)
+        url, headers = self._upstream_target(request, client)
         upstream_request = self.client.build_request("POST", url, headers=headers, content=prepared.masked.output)
         sent = time.perf_counter()
         try:
@@ -295,8 +299,7 @@ class Gateway:
         prepared = await self._masked_request(request, client)
         if isinstance(prepared, Response):
             return self._log(prepared, rid, request, started, tenant=client.tenant)
-        url = upstream_url(self.settings.upstream_url, request.url.path, request.url.query)
-        headers = request_headers(request.headers.items(), client.passthrough, self.settings.upstream_api_key)
+        url, headers = self._upstream_target(request, client)
         try:
             upstream = await self.client.post(url, headers=headers, content=prepared.masked.output)
         except httpx.TimeoutException:
@@ -330,8 +333,7 @@ class Gateway:
         if not data:
             client = self._client_of(request)
             assert client is not None
-            headers = request_headers(request.headers.items(), client.passthrough, self.settings.upstream_api_key)
-            url = upstream_url(self.settings.upstream_url, request.url.path, request.url.query)
+            url, headers = self._upstream_target(request, client)
             try:
                 upstream = await self.client.get(url, headers=headers)
             except httpx.HTTPError:
