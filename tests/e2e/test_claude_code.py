@@ -121,3 +121,55 @@ def test_bash_tool_round_trip(fake: FakeUpstream, proxy: Proxy, tmp_path: Path) 
     ec2 = masked_prompt[masked_prompt.index("ec2-") :][:7]
     acct = masked_prompt[masked_prompt.index("acct-") :][:8]
     assert tool_use["input"] == {"command": f"echo {ec2} {acct} | tee out.txt"}
+
+
+@pytest.fixture(scope="module")
+def litellm_proxy(fake: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    pytest.importorskip("litellm", reason="LiteLLM is an optional extra: pip install 'maskgate[litellm]'")
+    tmp = tmp_path_factory.mktemp("e2e-litellm")
+    config = tmp / "maskgate.toml"
+    config.write_text(
+        f'[[routes]]\nmodel = "gpt-test"\nlitellm_model = "openai/gpt-test"\napi_base = "{fake.url}/v1"\n'
+        'api_key = "sk-openai-test"\n',
+        encoding="utf-8",
+    )
+    env = {"MASKGATE_CONFIG": str(config), "MASKGATE_STORE_KEY": secrets.token_hex(32)}
+    with Proxy.start(tmp, fake.url, env, timeout=90) as p:
+        yield p
+
+
+def test_bash_tool_round_trip_through_litellm(fake: FakeUpstream, litellm_proxy: Proxy, tmp_path: Path) -> None:
+    """The same loop with the model served by an OpenAI-compatible provider through LiteLLM."""
+    fake.clear()
+    instance = f"i-{secrets.token_hex(9)[:17]}"
+    fake.script(
+        [
+            {
+                "type": "tool_use",
+                "name": "Bash",
+                "input": {"command": "echo {{first:ec2-\\d{3}}} | tee out.txt"},
+                "chunk": 3,
+            },
+            {"type": "text", "text": "Wrote {{first:ec2-\\d{3}}} to out.txt.", "chunk": 2},
+        ]
+    )
+    result = run_claude(
+        litellm_proxy.url,
+        f"Record instance {instance} in out.txt",
+        tmp_path,
+        "--allowedTools",
+        "Bash",
+        "--model",
+        "gpt-test",
+        env_extra={"ANTHROPIC_API_KEY": MASTER_KEY},
+        timeout=180,
+    )
+    final = final_result(result.stdout)
+    assert final is not None, result.stderr[-2000:] + result.stdout[-2000:]
+    assert not final.get("is_error"), final
+    assert (tmp_path / "out.txt").read_text().split() == [instance]
+    assert final["result"] == f"Wrote {instance} to out.txt."
+    calls = fake.requests("/v1/chat/completions")
+    assert len(calls) == 2
+    assert instance not in json.dumps(fake.requests()), "an original reached the provider"
+    assert "ec2-" in calls[1]["body"], "the tool result went upstream masked"
