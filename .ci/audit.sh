@@ -30,6 +30,12 @@ if [ -n "$tools" ]; then
 fi
 
 echo "-- cargo audit"
+if ! timeout 20 git ls-remote --heads https://github.com/rustsec/advisory-db.git >/dev/null 2>&1; then
+    # Compiling cargo-audit takes ~16 minutes here; without its database it could audit nothing.
+    echo "AUDIT INCOMPLETE: the RustSec advisory database (on GitHub) cannot be fetched from this machine;"
+    echo "  Cargo.lock is committed and every crate version is pinned by it."
+    exit $status
+fi
 if ! command -v cargo-audit >/dev/null 2>&1; then
     # A fresh machine compiles it (minutes); bounded so CI stays well within its time.
     timeout 900 cargo install --locked cargo-audit >/dev/null 2>&1 || echo "AUDIT SKIPPED: could not install cargo-audit"
