@@ -100,7 +100,7 @@ def _engine_with_store(settings: Settings) -> tuple[Engine, MappingStore]:
 
     if not settings.redis_url:
         settings.store_path.parent.mkdir(parents=True, exist_ok=True)
-    key = StoreKey(settings.store_key) if settings.store_key else None
+    key = StoreKey(settings.store_key, settings.store_key_previous) if settings.store_key else None
     store = open_store(settings.redis_url, settings.store_path, key, settings.store_ttl_seconds, settings.redis_prefix)
     engine = Engine(settings.catalogues, enable=settings.enable, disable=settings.disable, store=store)
     return engine, store

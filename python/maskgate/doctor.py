@@ -110,7 +110,7 @@ def _ping(settings: Settings) -> tuple[bool, str]:
     from maskgate.store import StoreError, StoreKey, open_store
 
     async def ping() -> bool:
-        key = StoreKey(settings.store_key) if settings.store_key else None
+        key = StoreKey(settings.store_key, settings.store_key_previous) if settings.store_key else None
         s = open_store(settings.redis_url, settings.store_path, key, settings.store_ttl_seconds, settings.redis_prefix)
         try:
             return await asyncio.wait_for(s.ping(), 3.0)
