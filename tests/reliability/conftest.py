@@ -17,7 +17,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fake_upstream import FakeUpstream
 from tests.proxy import MASTER_KEY, Proxy, drop_redis_prefix
 from tests.reliability.support import fresh_ids
 
@@ -87,18 +86,6 @@ def watch() -> Iterator[Watch]:
     yield _WATCH
     leaks = _WATCH.leaks()
     assert not leaks, "secrets found in logs, metrics or error bodies:\n" + "\n".join(sorted(set(leaks))[:50])
-
-
-@pytest.fixture(scope="session")
-def fake() -> Iterator[FakeUpstream]:
-    with FakeUpstream.start() as f:
-        yield f
-
-
-@pytest.fixture(autouse=True)
-def _clean_fake(request: pytest.FixtureRequest) -> None:
-    if "fake" in request.fixturenames:
-        request.getfixturevalue("fake").clear()
 
 
 ProxyFactory = Callable[..., AbstractContextManager[Proxy]]
