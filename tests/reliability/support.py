@@ -7,7 +7,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 
 from tests.fake_upstream import parse_sse
+from tests.ports import spare_port, wait_port
 from tests.proxy import MASTER_KEY
 
 B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -152,35 +152,6 @@ def redis_server() -> str | None:
     return shutil.which("redis-server")
 
 
-def spare_port(lo: int = 20000, hi: int = 29999) -> int:
-    """A free loopback port whose cluster bus port (+10000) is free too."""
-    for _ in range(500):
-        port = secrets.randbelow(hi - lo) + lo
-        if all(_free(p) for p in (port, port + 10000)):
-            return port
-    raise RuntimeError("no free port")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _wait_port(port: int, limit: float = 20.0) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"redis on {port} did not come up")
-
-
 @dataclass
 class PrivateRedis:
     """A redis-server of our own on a spare loopback port; `persist` = AOF fsynced on every write."""
@@ -219,7 +190,7 @@ class PrivateRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_port(self.port)
+        wait_port(self.port)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown save, exactly like a crash."""
@@ -287,7 +258,7 @@ def redis_cluster(workdir: Path, nodes: int = 3) -> Iterator[list[int]]:
                     stderr=subprocess.DEVNULL,
                 )
             )
-            _wait_port(port)
+            wait_port(port)
         subprocess.run(
             [
                 cli,

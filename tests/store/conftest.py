@@ -11,7 +11,6 @@ import base64
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +24,8 @@ from maskgate.store import EmbeddedStore, MappingStore, RedisStore, StoreKey
 from redis import Redis as SyncRedis
 from redis.cluster import RedisCluster as SyncRedisCluster
 
+from tests.ports import spare_port, wait_port
+
 SHARED_REDIS_URL = os.environ.get("MASKGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_PREFIX = f"mgtest-{secrets.token_hex(4)}:"
 
@@ -37,33 +38,7 @@ def anyio_backend() -> str:
 # -- helpers used by several test modules -------------------------------------------------------------
 
 
-def free_port(lo: int, hi: int) -> int:
-    """A loopback port in [lo, hi) that is free now (and whose cluster bus port +10000 is free too)."""
-    for _ in range(200):
-        port = secrets.randbelow(hi - lo) + lo
-        if all(_port_free(p) for p in (port, port + 10000)):
-            return port
-    raise RuntimeError("no free port found")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def wait_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"redis on port {port} did not come up")
+free_port = spare_port  # the name this suite's tests import
 
 
 def redis_binaries() -> tuple[str, str] | None:
