@@ -96,14 +96,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _engine_with_store(settings: Settings) -> tuple[Engine, MappingStore]:
-    from maskgate.store import StoreKey, open_store
+    from maskgate.store import open_store_from_settings
 
-    if not settings.redis_url:
-        settings.store_path.parent.mkdir(parents=True, exist_ok=True)
-    key = StoreKey(settings.store_key, settings.store_key_previous) if settings.store_key else None
-    store = open_store(settings.redis_url, settings.store_path, key, settings.store_ttl_seconds, settings.redis_prefix)
-    engine = Engine(settings.catalogues, enable=settings.enable, disable=settings.disable, store=store)
-    return engine, store
+    store = open_store_from_settings(settings)
+    return Engine.from_settings(settings, store), store
 
 
 def _read_input(source: str) -> str:
@@ -133,7 +129,7 @@ def _scan(args: argparse.Namespace) -> int:
     from maskgate.scan import FileFinding, scan_file, walk
 
     settings = _settings(args)
-    engine = Engine(settings.catalogues, enable=settings.enable, disable=settings.disable)
+    engine = Engine.from_settings(settings)
     paths = list(walk(args.paths))
     findings: list[FileFinding] = []
     if sys.stderr.isatty() and len(paths) >= PROGRESS_MIN_FILES:
@@ -164,7 +160,7 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _patterns(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    engine = Engine(settings.catalogues, enable=settings.enable, disable=settings.disable)
+    engine = Engine.from_settings(settings)
     if args.text is not None:
         return _patterns_test(engine, args.text, args.json)
     entries = engine.core.catalogue()

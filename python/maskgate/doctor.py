@@ -107,11 +107,10 @@ def _redacted_url(url: str) -> str:
 
 
 def _ping(settings: Settings) -> tuple[bool, str]:
-    from maskgate.store import StoreError, StoreKey, open_store
+    from maskgate.store import StoreError, open_store_from_settings
 
     async def ping() -> bool:
-        key = StoreKey(settings.store_key, settings.store_key_previous) if settings.store_key else None
-        s = open_store(settings.redis_url, settings.store_path, key, settings.store_ttl_seconds, settings.redis_prefix)
+        s = open_store_from_settings(settings)
         try:
             return await asyncio.wait_for(s.ping(), 3.0)
         finally:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from maskgate import _core
 
 if TYPE_CHECKING:
+    from maskgate.settings import Settings
     from maskgate.store import MappingStore
 
 
@@ -100,6 +101,11 @@ class Engine:
         self.namespace = namespace
         self._warm: set[str] = set()
         self._warm_lock = asyncio.Lock() if store is not None else None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: MappingStore | None = None) -> Engine:
+        """The engine the settings describe (catalogues, enable, disable): the one place that builds it."""
+        return cls(settings.catalogues, enable=settings.enable, disable=settings.disable, store=store)
 
     # -- synchronous API (no store, or a store driven by its own event loop) --------------
 

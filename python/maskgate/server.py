@@ -32,7 +32,7 @@ from maskgate.headless import ClaudeCodeService, analyze_endpoint, run_endpoint
 from maskgate.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
 from maskgate.settings import Route as RouteSetting
 from maskgate.settings import Settings, SettingsError
-from maskgate.store import MappingStore, StoreError, StoreKey, open_store
+from maskgate.store import MappingStore, StoreError, open_store_from_settings
 from maskgate.upstream import is_event_stream, make_client, request_headers, response_headers, upstream_url
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -47,7 +47,7 @@ class Gateway:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engine = Engine(settings.catalogues, enable=settings.enable, disable=settings.disable)
+        self.engine = Engine.from_settings(settings)
         self.routes = {r.model: r for r in settings.routes}
         self.metrics = Metrics()
         self.console = Console(self)
@@ -67,13 +67,8 @@ class Gateway:
 
     async def start(self) -> None:
         s = self.settings
-        key = StoreKey(s.store_key, s.store_key_previous) if s.store_key else None
-        if not s.redis_url:
-            s.store_path.parent.mkdir(parents=True, exist_ok=True)
-        self._store = InstrumentedStore(
-            open_store(s.redis_url, s.store_path, key, s.store_ttl_seconds, s.redis_prefix), self.metrics
-        )
-        self.engine = Engine(s.catalogues, enable=s.enable, disable=s.disable, store=self._store)
+        self._store = InstrumentedStore(open_store_from_settings(s), self.metrics)
+        self.engine = Engine.from_settings(s, self._store)
         self._client = make_client(s.upstream_timeout)
         logs.event("started", upstream=s.upstream_url, store="redis" if s.redis_url else "embedded")
 

@@ -85,8 +85,7 @@ class Console:
     def trial_engine(self) -> Engine:
         """The gateway's catalogue with a map in memory: "try it" allocates nothing in the store."""
         if self._trial is None:
-            s = self.gateway.settings
-            self._trial = Engine(s.catalogues, enable=s.enable, disable=s.disable)
+            self._trial = Engine.from_settings(self.gateway.settings)
         return self._trial
 
     def try_mask(self, text: str) -> Masked:

@@ -8,11 +8,15 @@ Originals are only ever stored HMAC-indexed and AES-GCM-encrypted (see :mod:`mas
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .base import DEFAULT_TTL_SECONDS, MappingStore, StoreError, StoreUnavailable
 from .crypto import StoreKey
 from .embedded import EmbeddedStore
 from .redis import RedisStore
+
+if TYPE_CHECKING:
+    from maskgate.settings import Settings
 
 __all__ = [
     "DEFAULT_TTL_SECONDS",
@@ -23,6 +27,7 @@ __all__ = [
     "StoreKey",
     "StoreUnavailable",
     "open_store",
+    "open_store_from_settings",
 ]
 
 KEY_FILE_SUFFIX = ".key"
@@ -48,3 +53,14 @@ def open_store(
     if key is None:
         key = StoreKey.load_or_create(path.with_name(path.name + KEY_FILE_SUFFIX))
     return EmbeddedStore(path, key, ttl_seconds=ttl_seconds)
+
+
+def open_store_from_settings(settings: Settings) -> MappingStore:
+    """The store the settings name: the one place that turns settings into a store.
+
+    Creates the embedded store's directory on first use; Redis needs `MASKGATE_STORE_KEY`.
+    """
+    key = StoreKey(settings.store_key, settings.store_key_previous) if settings.store_key else None
+    if not settings.redis_url:
+        settings.store_path.parent.mkdir(parents=True, exist_ok=True)
+    return open_store(settings.redis_url, settings.store_path, key, settings.store_ttl_seconds, settings.redis_prefix)

@@ -19,13 +19,12 @@ from collections.abc import Sequence
 
 from maskgate.settings import Settings, SettingsError
 
-from . import EmbeddedStore, RedisStore, StoreError, StoreKey, open_store
+from . import EmbeddedStore, RedisStore, StoreError, open_store_from_settings
 
 
 async def rekey(settings: Settings) -> int:
     """Entries rewritten under the current key (0 when nothing was left under an old one)."""
-    key = StoreKey(settings.store_key, settings.store_key_previous) if settings.store_key else None
-    store = open_store(settings.redis_url, settings.store_path, key, settings.store_ttl_seconds, settings.redis_prefix)
+    store = open_store_from_settings(settings)
     try:
         if isinstance(store, RedisStore):
             return await store.rekey_all()
