@@ -14,11 +14,25 @@ const MAX_PRIORITY: u32 = 1000;
 const MAX_WINDOW: usize = 1024;
 const DEFAULT_WINDOW: usize = 32;
 
+/// What may touch a value on either side.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Edges {
+    /// Anything (the regex says what it needs).
+    #[default]
+    Any,
+    /// Not an ASCII letter or digit: `host-i-0123abcd` and `i-0123abcd_old` hold an ID,
+    /// `xi-0123abcd` and `i-0123abcde` do not.
+    Alnum,
+}
+
 /// Extra checks a match must pass to count as a finding.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Validate {
-    /// At least one of these words (ASCII case-insensitive) must occur before the value.
+    /// At least one of these words (ASCII case-insensitive, any script) must name the value:
+    /// in the `window` bytes before it (runs of spaces and tabs count as one), in the JSON key
+    /// whose value it starts, or in the header cell of its column in a `|` table.
     #[serde(default)]
     pub context: Vec<String>,
     /// How many bytes before the value `context` looks at.
@@ -47,6 +61,8 @@ pub struct Entry {
     pub regex: String,
     /// Higher wins overlaps.
     pub priority: u32,
+    /// What may touch the value on either side.
+    pub edges: Edges,
     /// What the entry finds, for people.
     pub description: String,
     /// Opt-in group, if any.
@@ -82,6 +98,7 @@ struct RawEntry {
     kind: Option<String>,
     regex: Option<String>,
     priority: Option<u32>,
+    edges: Option<Edges>,
     description: Option<String>,
     group: Option<String>,
     enabled: Option<bool>,
@@ -217,6 +234,7 @@ fn new_entry(raw: RawEntry, origin: &str) -> Result<Entry> {
         kind: raw.kind.clone().ok_or_else(|| missing("kind"))?,
         regex: raw.regex.clone().ok_or_else(|| missing("regex"))?,
         priority: raw.priority.ok_or_else(|| missing("priority"))?,
+        edges: raw.edges.unwrap_or_default(),
         description: raw.description.clone().unwrap_or_default(),
         enabled: raw.enabled.unwrap_or(raw.group.is_none()),
         group: raw.group,
@@ -238,6 +256,9 @@ fn merge_into(mut e: Entry, raw: RawEntry, origin: &str) -> Entry {
     }
     if let Some(v) = raw.priority {
         e.priority = v;
+    }
+    if let Some(v) = raw.edges {
+        e.edges = v;
     }
     if let Some(v) = raw.description {
         e.description = v;
@@ -320,12 +341,8 @@ fn check_entry(e: &Entry) -> Result<()> {
     if e.validate.window.is_some() && e.validate.context.is_empty() {
         return Err(err("validate.window without validate.context".into()));
     }
-    if e.validate
-        .context
-        .iter()
-        .any(|w| w.is_empty() || !w.is_ascii())
-    {
-        return Err(err("validate.context words must be non-empty ASCII".into()));
+    if e.validate.context.iter().any(String::is_empty) {
+        return Err(err("validate.context words must be non-empty".into()));
     }
     if let Some(h) = e.validate.min_entropy {
         if !(0.0..=8.0).contains(&h) {

@@ -3,17 +3,32 @@
 //! Split in two steps (`plan`, then `apply`) so the caller can fetch pseudonyms for the new
 //! originals from a shared store in one round trip, between the steps, without the engine
 //! knowing about stores.
+//!
+//! A plan is made in two passes over every string the model can read. The first finds what
+//! the catalogue finds; the second finds, everywhere, every value the first pass found in any
+//! string of the request and every value the namespace already knows (with their encodings):
+//! a secret pasted with its name in one message and echoed bare by a tool in the next is
+//! masked in both, in the very first request that holds them.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::body::{request_targets, response_targets};
+use crate::body::{request_targets, response_targets, Target};
+use crate::derive;
 use crate::error::{Error, Result};
 use crate::json;
+use crate::known::{encodings, Known, Needle};
 use crate::mapping::Mapping;
 use crate::pseudonym;
-use crate::scanner::{Scanner, Source};
+use crate::scanner::{resolve, with_known, Candidate, Scanner, Source, ENCODED_KIND};
 use crate::unmask::{Restored, Unmasker};
+use crate::view::View;
+
+/// Pseudonym-shaped literals numbered above this are masked rather than reserved: reserving
+/// would push every later pseudonym of the kind past it.
+const MAX_RESERVED: u64 = 1_000_000;
+/// How much of each side of the seam between two adjacent text blocks is read as one text.
+const SEAM: usize = 256;
 
 /// One identifier to replace, in the coordinates of the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,15 +39,42 @@ pub struct Hit {
     pub end: usize,
     /// The pseudonym's kind.
     pub kind: Arc<str>,
-    /// The value found.
+    /// The value as written (JSON escapes decoded); what unmasking restores.
     pub original: Arc<str>,
+    /// Set when the value runs across the seam of two adjacent text blocks: this hit holds
+    /// one part, and writes only its part of the pseudonym.
+    pub(crate) split: Option<Split>,
+}
+
+/// Which part of a split value a hit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Split {
+    pub head: bool,
+    /// Bytes of the value in the first block (as the view reads it).
+    pub head_len: usize,
+}
+
+impl Split {
+    /// Where the pseudonym is cut: both parts stay non-empty (an empty text block is invalid).
+    fn cut(self, pseudonym_len: usize) -> usize {
+        self.head_len
+            .clamp(1, pseudonym_len.saturating_sub(1).max(1))
+    }
 }
 
 /// What `plan` found; turn it into output with [`Engine::apply`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Plan {
-    /// Every identifier, in input order.
+    /// Every identifier of the input, in input order.
     pub hits: Vec<Hit>,
+    /// Per extra text (a query string, header values), its identifiers.
+    pub extras: Vec<Vec<Hit>>,
+    /// Values to map without replacing anything here: the normalised form of values written
+    /// encoded, and values held inside others (the account of an ARN). They join the known
+    /// set, so their bare occurrences are masked from now on.
+    pub also: Vec<(Arc<str>, Arc<str>)>,
+    /// Pseudonym-shaped literals of the input that are not issued: their numbers must never be.
+    pub reserve: Vec<(Arc<str>, u64)>,
     /// A request body's top-level `model`, read while parsing (routing needs it).
     pub model: Option<String>,
     /// A request body's top-level `stream`.
@@ -42,22 +84,28 @@ pub struct Plan {
 }
 
 impl Plan {
+    fn all_values(&self) -> impl Iterator<Item = (&Arc<str>, &Arc<str>)> {
+        self.hits
+            .iter()
+            .chain(self.extras.iter().flatten())
+            .map(|h| (&h.kind, &h.original))
+            .chain(self.also.iter().map(|(k, o)| (k, o)))
+    }
+
     /// Distinct `(kind, original)` pairs with no pseudonym yet in `ns`.
     pub fn missing(&self, engine: &Engine, ns: &str) -> Vec<(Arc<str>, Arc<str>)> {
         let mut seen = HashSet::new();
-        self.hits
-            .iter()
-            .filter(|h| engine.mapping.pseudonym(ns, &h.original).is_none())
-            .filter(|h| seen.insert(h.original.clone()))
-            .map(|h| (h.kind.clone(), h.original.clone()))
+        self.all_values()
+            .filter(|(_, o)| engine.mapping.pseudonym(ns, o).is_none())
+            .filter(|(_, o)| seen.insert((*o).clone()))
+            .map(|(k, o)| (k.clone(), o.clone()))
             .collect()
     }
 
     /// How many distinct originals the plan holds.
     pub fn distinct(&self) -> usize {
-        self.hits
-            .iter()
-            .map(|h| &h.original)
+        self.all_values()
+            .map(|(_, o)| o)
             .collect::<HashSet<_>>()
             .len()
     }
@@ -68,16 +116,20 @@ impl Plan {
 pub struct Masked {
     /// The output bytes (UTF-8).
     pub output: Vec<u8>,
-    /// `(hit, pseudonym)` in input order.
+    /// `(hit, pseudonym)` in input order (extras' hits after the input's).
     pub replaced: Vec<(Hit, Arc<str>)>,
+    /// The extra texts, masked.
+    pub extras: Vec<String>,
 }
 
 impl Masked {
     /// An unmasker for exactly the pseudonyms this masking issued: the ones "in play".
     pub fn unmasker(&self) -> Unmasker {
+        let mut seen = HashSet::new();
         Unmasker::new(
             self.replaced
                 .iter()
+                .filter(|(_, p)| seen.insert(p.clone()))
                 .map(|(h, p)| (p.clone(), h.original.clone()))
                 .collect(),
         )
@@ -102,6 +154,42 @@ pub struct Engine {
     mapping: Mapping,
 }
 
+/// One string to plan: its decoded content, where its bytes are in the input, its key.
+struct Text<'a> {
+    decoded: json::Decoded<'a>,
+    key: Option<String>,
+    run: u32,
+    attribution: bool,
+}
+
+impl<'a> Text<'a> {
+    fn plain(text: &'a str) -> Text<'a> {
+        Text {
+            decoded: json::Decoded::plain(text),
+            key: None,
+            run: 0,
+            attribution: false,
+        }
+    }
+
+    /// The string's content (JSON escapes decoded).
+    fn content(&self) -> &str {
+        &self.decoded.text
+    }
+
+    /// Input offset of content byte `i`.
+    fn raw(&self, i: usize) -> usize {
+        self.decoded.raw_offset(i)
+    }
+}
+
+/// Per string, the values kept after both passes, in view coordinates.
+struct Scanned<'a> {
+    view: View<'a>,
+    picked: Vec<Candidate>,
+    splits: Vec<(usize, Split)>,
+}
+
 impl Engine {
     /// Compiles a catalogue.
     pub fn new(catalogue: &crate::Catalogue) -> Result<Self> {
@@ -124,8 +212,9 @@ impl Engine {
     /// True unless the catalogue finds `original`, whole, with no context around it. Such values
     /// go into the namespace's known set, so that once restored they are masked again anywhere.
     fn context_dependent(&self, original: &str) -> bool {
-        let found = self.scanner.scan(original, None);
-        !matches!(found.as_slice(), [f] if f.start == 0 && f.end == original.len())
+        let view = View::build(original);
+        let found = resolve(self.scanner.candidates(&view.text, None));
+        !matches!(found.as_slice(), [f] if f.start == 0 && f.end == view.text.len())
     }
 
     /// Records a mapping decided by the store.
@@ -144,96 +233,381 @@ impl Engine {
         }
     }
 
-    fn kind_of(&self, source: Source, ns_known: Option<&crate::scanner::Known>) -> Arc<str> {
-        match source {
-            Source::Entry(i) => self.scanner.entry(i).kind.as_str().into(),
-            Source::Known(i) => {
-                let p = &ns_known.expect("known hits come with a known set").pairs[i].1;
-                pseudonym::parse(p).map_or("unknown", |(k, _)| k).into()
-            }
-        }
-    }
-
     /// Finds what to mask in a plain text.
     pub fn plan_text(&self, text: &str, ns: &str) -> Plan {
-        let known = self.mapping.known(ns);
-        let hits = self
-            .scanner
-            .scan(text, known.as_deref())
-            .into_iter()
-            .map(|f| Hit {
-                start: f.start,
-                end: f.end,
-                kind: self.kind_of(f.source, known.as_deref()),
-                original: text[f.start..f.end].into(),
-            })
-            .collect();
-        Plan {
-            hits,
-            model: None,
-            stream: false,
+        let source = Text::plain(text);
+        let mut plan = Plan {
             longest: text.len(),
-        }
+            ..Plan::default()
+        };
+        let mut hits = self.plan_sources(&[source], ns, &mut plan);
+        plan.hits = hits.pop().unwrap_or_default();
+        plan
     }
 
-    /// Finds what to mask in an Anthropic Messages request body.
-    pub fn plan_request(&self, body: &[u8], ns: &str) -> Result<Plan> {
+    /// Finds what to mask in an Anthropic Messages request body, and in `extras` (texts that
+    /// travel with it: the query string, header values) in the same passes.
+    pub fn plan_request(&self, body: &[u8], ns: &str, extras: &[&str]) -> Result<Plan> {
         let root = json::parse(body)?;
         if !matches!(root, json::Node::Object(_)) {
             return Err(Error::body("the body is not a JSON object"));
         }
-        let known = self.mapping.known(ns);
-        let mut hits = Vec::new();
-        let mut longest = 0;
-        for t in request_targets(body, &root) {
-            longest = longest.max(t.s.end - t.s.start);
-            let decoded = json::decode(body, t.s);
-            let key = t.key.map(|k| json::decode(body, k));
-            let before = key.as_ref().map_or(&b""[..], |k| k.text.as_bytes());
-            for f in self
-                .scanner
-                .scan_with_context(&decoded.text, before, known.as_deref())
-            {
-                hits.push(Hit {
-                    start: decoded.raw_offset(f.start),
-                    end: decoded.raw_offset(f.end),
-                    kind: self.kind_of(f.source, known.as_deref()),
-                    original: decoded.text[f.start..f.end].into(),
-                });
+        let targets = request_targets(body, &root);
+        let mut sources: Vec<Text> = targets.iter().map(|t| Self::source_of(body, t)).collect();
+        let longest = targets
+            .iter()
+            .map(|t| t.s.end - t.s.start)
+            .max()
+            .unwrap_or(0);
+        sources.extend(extras.iter().map(|e| Text::plain(e)));
+        let mut plan = Plan {
+            longest: longest.max(extras.iter().map(|e| e.len()).max().unwrap_or(0)),
+            model: match root.get(body, "model") {
+                Some(json::Node::String(s)) => Some(json::decode(body, *s).text.into_owned()),
+                _ => None,
+            },
+            stream: matches!(root.get(body, "stream"), Some(json::Node::Bool(true))),
+            ..Plan::default()
+        };
+        let mut per = self.plan_sources(&sources, ns, &mut plan);
+        plan.extras = per.split_off(targets.len());
+        let mut hits: Vec<Hit> = per.into_iter().flatten().collect();
+        hits.sort_by_key(|h| h.start);
+        plan.hits = hits;
+        Ok(plan)
+    }
+
+    fn source_of<'a>(body: &'a [u8], t: &Target) -> Text<'a> {
+        Text {
+            decoded: json::decode(body, t.s),
+            key: t.key.map(|k| json::decode(body, k).text.into_owned()),
+            run: t.run,
+            attribution: t.attribution,
+        }
+    }
+
+    /// Both passes over a set of strings; per string, its hits in input coordinates.
+    fn plan_sources(&self, sources: &[Text], ns: &str, plan: &mut Plan) -> Vec<Vec<Hit>> {
+        let mut scanned = self.first_pass(sources);
+        let found = self.found(sources, &mut scanned);
+        let request = self.request_known(&found, ns, plan);
+        let namespace = self.mapping.known(ns);
+        let known = Needles {
+            namespace: namespace.as_deref(),
+            request: request.as_ref(),
+        };
+        for (s, source) in scanned.iter_mut().zip(sources) {
+            if let Some(s) = s.as_mut().filter(|_| !source.attribution) {
+                let hits = known.find(s.view.text.as_bytes());
+                if !hits.is_empty() {
+                    s.picked = with_known(std::mem::take(&mut s.picked), hits);
+                }
+                self.literals(s, ns, plan);
             }
         }
-        hits.sort_by_key(|h| h.start);
-        let model = match root.get(body, "model") {
-            Some(json::Node::String(s)) => Some(json::decode(body, *s).text.into_owned()),
-            _ => None,
-        };
-        let stream = matches!(root.get(body, "stream"), Some(json::Node::Bool(true)));
-        Ok(Plan {
-            hits,
-            model,
-            stream,
-            longest,
-        })
+        let mut out: Vec<Vec<Hit>> = scanned
+            .iter()
+            .zip(sources)
+            .map(|(s, source)| {
+                s.as_ref()
+                    .map_or_else(Vec::new, |s| self.hits(s, source, &known, plan))
+            })
+            .collect();
+        join_splits(&mut out);
+        plan.also.sort();
+        plan.also.dedup();
+        out
+    }
+
+    /// Pass 1: what the catalogue finds, string by string. An attribution line it finds
+    /// nothing in is left out of everything that follows.
+    fn first_pass<'a>(&self, sources: &'a [Text]) -> Vec<Option<Scanned<'a>>> {
+        sources
+            .iter()
+            .map(|s| {
+                let view = View::build(s.content());
+                let cands = self
+                    .scanner
+                    .candidates(&view.text, s.key.as_deref().map(str::as_bytes));
+                if s.attribution && cands.is_empty() {
+                    return None;
+                }
+                Some(Scanned {
+                    picked: resolve(cands),
+                    view,
+                    splits: Vec::new(),
+                })
+            })
+            .collect()
+    }
+
+    /// The values pass 1 found, as `(kind, value)` in the form the views show them, the parts
+    /// of values split across text blocks joined.
+    fn found(
+        &self,
+        sources: &[Text],
+        scanned: &mut [Option<Scanned>],
+    ) -> Vec<(Arc<str>, Arc<str>)> {
+        let mut found = self.seams(sources, scanned);
+        for s in scanned.iter().flatten() {
+            for c in &s.picked {
+                let Source::Entry(pid) = c.source else {
+                    continue;
+                };
+                if s.splits.iter().any(|(at, _)| *at == c.start) {
+                    continue; // a part; the seam gave the whole
+                }
+                let kind: Arc<str> = self.scanner.entry(pid).kind.as_str().into();
+                found.push((kind, s.view.text[c.start..c.end].into()));
+            }
+        }
+        found.sort();
+        found.dedup();
+        found
+    }
+
+    /// What pass 2 looks for besides the namespace's known set: the values this request holds
+    /// that the namespace does not know yet, their encodings, and the values held inside them
+    /// (which the plan maps too).
+    fn request_known(
+        &self,
+        found: &[(Arc<str>, Arc<str>)],
+        ns: &str,
+        plan: &mut Plan,
+    ) -> Option<Known> {
+        let mut needles = Vec::new();
+        for (kind, value) in found {
+            if self.mapping.pseudonym(ns, value).is_some() {
+                continue;
+            }
+            needles.push(Needle {
+                text: value.clone(),
+                kind: kind.clone(),
+                whole: true,
+            });
+            needles.extend(encoded_needles(value));
+        }
+        for (kind, value) in found.iter().flat_map(|(k, v)| derive::held(k, v)) {
+            if self.mapping.pseudonym(ns, &value).is_none() {
+                needles.push(Needle {
+                    text: value.clone(),
+                    kind: kind.clone(),
+                    whole: true,
+                });
+            }
+            plan.also.push((kind, value));
+        }
+        Known::new(needles)
+    }
+
+    /// One string's kept values as hits in input coordinates, with the values as written.
+    fn hits(&self, s: &Scanned, source: &Text, known: &Needles, plan: &mut Plan) -> Vec<Hit> {
+        let mut hits = Vec::with_capacity(s.picked.len());
+        for c in &s.picked {
+            let (a, b) = s.view.span(c.start, c.end);
+            let original: Arc<str> = source.content()[a..b].into();
+            let canonical = &s.view.text[c.start..c.end];
+            let kind: Arc<str> = match c.source {
+                Source::Entry(pid) => self.scanner.entry(pid).kind.as_str().into(),
+                Source::Known(i) => known.needle(i).kind.clone(),
+                Source::Pseudonym => pseudonym::parse(canonical)
+                    .map_or("unknown", |(k, _)| k)
+                    .into(),
+            };
+            if canonical != &*original {
+                plan.also.push((kind.clone(), canonical.into()));
+            }
+            let split = s
+                .splits
+                .iter()
+                .find(|(at, _)| *at == c.start)
+                .map(|&(_, sp)| sp);
+            hits.push(Hit {
+                start: source.raw(a),
+                end: source.raw(b),
+                kind,
+                original,
+                split,
+            });
+        }
+        hits
+    }
+
+    /// Values cut in two by the seam between adjacent text blocks of one content array; returns
+    /// them whole, as `(kind, value)`.
+    fn seams(
+        &self,
+        sources: &[Text],
+        scanned: &mut [Option<Scanned>],
+    ) -> Vec<(Arc<str>, Arc<str>)> {
+        let mut whole = Vec::new();
+        for i in 1..sources.len() {
+            let (a, b) = (&sources[i - 1], &sources[i]);
+            if a.run == 0 || a.run != b.run {
+                continue;
+            }
+            let (Some(sa), Some(sb)) = (&scanned[i - 1], &scanned[i]) else {
+                continue;
+            };
+            let (ta, tb) = (sa.view.text.as_ref(), sb.view.text.as_ref());
+            let mut from = ta.len().saturating_sub(SEAM);
+            while !ta.is_char_boundary(from) {
+                from += 1;
+            }
+            let mut to = tb.len().min(SEAM);
+            while !tb.is_char_boundary(to) {
+                to -= 1;
+            }
+            let joined = format!("{}{}", &ta[from..], &tb[..to]);
+            let seam = ta.len() - from;
+            let ta_len = ta.len();
+            let crossing: Vec<Candidate> = resolve(self.scanner.candidates(&joined, None))
+                .into_iter()
+                .filter(|c| c.start < seam && c.end > seam)
+                .collect();
+            for c in crossing {
+                if let Source::Entry(pid) = c.source {
+                    whole.push((
+                        self.scanner.entry(pid).kind.as_str().into(),
+                        joined[c.start..c.end].into(),
+                    ));
+                }
+                let head = Candidate {
+                    start: from + c.start,
+                    end: ta_len,
+                    ..c
+                };
+                let tail = Candidate {
+                    start: 0,
+                    end: c.end - seam,
+                    ..c
+                };
+                let mut head_len = 0;
+                for (s, part, is_head) in [(i - 1, head, true), (i, tail, false)] {
+                    let sc = scanned[s].as_mut().expect("checked");
+                    // The part absorbs whatever it overlaps on its side.
+                    let mut part = part;
+                    sc.picked.retain(|p| {
+                        let overlaps = p.start < part.end && p.end > part.start;
+                        if overlaps {
+                            part.start = part.start.min(p.start);
+                            part.end = part.end.max(p.end);
+                        }
+                        !overlaps
+                    });
+                    if is_head {
+                        head_len = ta_len - part.start;
+                    }
+                    sc.picked.push(part);
+                    sc.picked.sort_by_key(|p| p.start);
+                    sc.splits.push((
+                        part.start,
+                        Split {
+                            head: is_head,
+                            head_len,
+                        },
+                    ));
+                }
+            }
+        }
+        whole
+    }
+
+    /// Pseudonym-shaped literals of the input (a host literally named `ec2-001`). One that is
+    /// issued in the namespace is masked as an original of its own, so unmasking gives back the
+    /// literal, not the value behind the pseudonym; one that is not is reserved, so it never
+    /// will be. Either way the literal round-trips as written.
+    fn literals(&self, s: &mut Scanned, ns: &str, plan: &mut Plan) {
+        let text = s.view.text.as_bytes();
+        let mut protect = Vec::new();
+        for (start, end) in pseudonym_tokens(text) {
+            let token = &s.view.text[start..end];
+            let Some((kind, n)) = pseudonym::parse(token) else {
+                continue;
+            };
+            if !self.scanner.is_kind(kind) {
+                continue;
+            }
+            let i = s.picked.partition_point(|c| c.end <= start);
+            if s.picked.get(i).is_some_and(|c| c.start < end) {
+                continue; // already inside a masked value
+            }
+            if self.mapping.original(ns, token).is_some() || n > MAX_RESERVED {
+                protect.push(Candidate {
+                    start,
+                    end,
+                    priority: u32::MAX,
+                    source: Source::Pseudonym,
+                });
+            } else {
+                plan.reserve.push((kind.into(), n));
+            }
+        }
+        if protect.is_empty() {
+            return;
+        }
+        for p in protect {
+            s.picked.push(p);
+        }
+        s.picked.sort_by_key(|c| c.start);
     }
 
     /// Replaces every hit with its pseudonym; fails (and outputs nothing) if one is unmapped.
     pub fn apply(&self, input: &[u8], plan: &Plan, ns: &str) -> Result<Masked> {
-        let mut output = Vec::with_capacity(input.len());
         let mut replaced = Vec::with_capacity(plan.hits.len());
+        let output = self.splice(input, &plan.hits, ns, &mut replaced)?;
+        Ok(Masked {
+            output,
+            replaced,
+            extras: Vec::new(),
+        })
+    }
+
+    /// Like [`Engine::apply`], with the extra texts the plan was made with.
+    pub fn apply_with_extras(
+        &self,
+        input: &[u8],
+        extras: &[&str],
+        plan: &Plan,
+        ns: &str,
+    ) -> Result<Masked> {
+        let mut masked = self.apply(input, plan, ns)?;
+        for (text, hits) in extras.iter().zip(&plan.extras) {
+            let out = self.splice(text.as_bytes(), hits, ns, &mut masked.replaced)?;
+            masked
+                .extras
+                .push(String::from_utf8(out).expect("UTF-8 in, UTF-8 out"));
+        }
+        Ok(masked)
+    }
+
+    fn splice(
+        &self,
+        input: &[u8],
+        hits: &[Hit],
+        ns: &str,
+        replaced: &mut Vec<(Hit, Arc<str>)>,
+    ) -> Result<Vec<u8>> {
+        let mut output = Vec::with_capacity(input.len());
         let mut done = 0;
-        for hit in &plan.hits {
+        for hit in hits {
             let Some(p) = self.mapping.pseudonym(ns, &hit.original) else {
                 return Err(Error::body(
                     "an identifier has no pseudonym yet; nothing was masked",
                 ));
             };
             output.extend_from_slice(&input[done..hit.start]);
-            output.extend_from_slice(p.as_bytes());
+            let piece = match hit.split {
+                None => &p[..],
+                Some(s) if s.head => &p[..s.cut(p.len())],
+                Some(s) => &p[s.cut(p.len())..],
+            };
+            output.extend_from_slice(piece.as_bytes());
             done = hit.end;
             replaced.push((hit.clone(), p));
         }
         output.extend_from_slice(&input[done..]);
-        Ok(Masked { output, replaced })
+        Ok(output)
     }
 
     /// An unmasker for every pseudonym of a namespace (or only those listed).
@@ -251,7 +625,112 @@ impl Engine {
     }
 }
 
-/// Restores pseudonyms in a non-streamed Messages response: text blocks and tool inputs.
+/// A split value's two hits carry the whole value as their original.
+fn join_splits(per: &mut [Vec<Hit>]) {
+    for i in 1..per.len() {
+        let head = per[i - 1]
+            .iter()
+            .position(|h| h.split.is_some_and(|s| s.head));
+        let tail = per[i].iter().position(|h| h.split.is_some_and(|s| !s.head));
+        if let (Some(h), Some(t)) = (head, tail) {
+            let whole: Arc<str> =
+                format!("{}{}", per[i - 1][h].original, per[i][t].original).into();
+            let kind = per[i - 1][h].kind.clone();
+            per[i - 1][h].original = whole.clone();
+            per[i][t].original = whole;
+            per[i][t].kind = kind;
+        }
+    }
+}
+
+/// The two known sets pass 2 searches, indexed as one: the namespace's, then the request's.
+struct Needles<'a> {
+    namespace: Option<&'a Known>,
+    request: Option<&'a Known>,
+}
+
+impl Needles<'_> {
+    fn offset(&self) -> usize {
+        self.namespace.map_or(0, Known::len)
+    }
+
+    fn find(&self, hay: &[u8]) -> Vec<Candidate> {
+        let mut hits = self.namespace.map(|k| k.find(hay)).unwrap_or_default();
+        if let Some(k) = self.request {
+            let offset = self.offset();
+            hits.extend(k.find(hay).into_iter().map(|c| Candidate {
+                source: match c.source {
+                    Source::Known(i) => Source::Known(i + offset),
+                    other => other,
+                },
+                ..c
+            }));
+        }
+        hits
+    }
+
+    fn needle(&self, i: usize) -> &Needle {
+        match self.namespace {
+            Some(k) if i < k.len() => k.needle(i),
+            _ => self
+                .request
+                .expect("a request needle")
+                .needle(i - self.offset()),
+        }
+    }
+}
+
+/// The encodings of a value, as needles of kind `enc` (found inside longer runs too).
+pub(crate) fn encoded_needles(value: &str) -> impl Iterator<Item = Needle> + '_ {
+    let reversed: String = value.chars().rev().collect();
+    encodings(value).into_iter().map(move |e| {
+        let whole = e == reversed;
+        Needle {
+            text: e.into(),
+            kind: ENCODED_KIND.into(),
+            whole,
+        }
+    })
+}
+
+/// Spans of `<kind>-<code>`-shaped tokens (not glued to letters or digits), the kind being
+/// the longest one that parses.
+fn pseudonym_tokens(text: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for d in memchr::memchr_iter(b'-', text) {
+        let digits = text[d + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits < 3 {
+            continue;
+        }
+        let end = d + 1 + digits;
+        if text.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+            continue;
+        }
+        let run = text[..d]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || **b == b'-')
+            .count();
+        // Candidate kind starts: the run's start, and after each dash in it.
+        let lo = d - run;
+        let starts = std::iter::once(lo).chain((lo..d).filter(|&i| text[i] == b'-').map(|i| i + 1));
+        for start in starts {
+            if start < d && (start == 0 || !text[start - 1].is_ascii_alphanumeric()) {
+                let token = std::str::from_utf8(&text[start..end]).expect("ASCII");
+                if pseudonym::parse(token).is_some() {
+                    out.push((start, end));
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Restores pseudonyms in a non-streamed Messages response: text blocks, tool names and inputs.
 pub fn unmask_response(body: &[u8], unmasker: &Unmasker) -> Result<(Vec<u8>, Restored)> {
     let root = json::parse(body)?;
     let mut out = Vec::with_capacity(body.len());

@@ -71,7 +71,16 @@ pub(crate) struct Decoded<'a> {
     raw_of: Option<Vec<u32>>,
 }
 
-impl Decoded<'_> {
+impl<'a> Decoded<'a> {
+    /// A text that is not inside JSON: offsets are its own.
+    pub(crate) fn plain(text: &'a str) -> Decoded<'a> {
+        Decoded {
+            text: Cow::Borrowed(text),
+            raw_start: 0,
+            raw_of: None,
+        }
+    }
+
     pub(crate) fn raw_offset(&self, decoded: usize) -> usize {
         match &self.raw_of {
             None => self.raw_start + decoded,

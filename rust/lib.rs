@@ -4,9 +4,11 @@
 
 mod body;
 mod catalogue;
+mod derive;
 mod engine;
 mod error;
 mod json;
+mod known;
 mod mapping;
 mod pseudonym;
 #[cfg(feature = "python")]
@@ -14,11 +16,13 @@ mod python;
 mod scanner;
 mod sse;
 mod unmask;
+mod view;
 
-pub use catalogue::{Catalogue, Entry, Validate};
+pub use catalogue::{Catalogue, Edges, Entry, Validate};
 pub use engine::{unmask_response, Engine, Hit, Masked, Plan};
 pub use error::{Error, Result};
+pub use known::{Known, Needle};
 pub use mapping::Mapping;
-pub use scanner::{Finding, Known, Scanner, Source};
+pub use scanner::{Finding, Scanner, Source};
 pub use sse::SseRewriter;
 pub use unmask::{Restored, StreamUnmasker, Unmasker};

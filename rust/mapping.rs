@@ -6,8 +6,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use crate::known::{Known, Needle};
 use crate::pseudonym;
-use crate::scanner::Known;
+use crate::scanner::ENCODED_KIND;
+use crate::view::View;
 
 #[derive(Default)]
 struct Space {
@@ -15,8 +17,9 @@ struct Space {
     to_original: HashMap<Arc<str>, Arc<str>>,
     /// Highest number seen per kind, so local allocation never collides with learned ones.
     high: HashMap<Arc<str>, u64>,
-    /// Originals the catalogue cannot find on their own (they needed context), with pseudonyms.
-    needs_known: Vec<(Arc<str>, Arc<str>)>,
+    /// What the second pass looks for: originals the catalogue cannot find on their own (they
+    /// needed context), and the encodings of every original.
+    needles: Vec<Needle>,
     known: Option<Arc<Known>>,
     known_fresh: bool,
 }
@@ -82,6 +85,14 @@ impl Mapping {
         insert(space, kind, n, original, context_dependent)
     }
 
+    /// Makes sure local allocation never issues `kind-n` (a literal of the input looks like it).
+    pub fn reserve(&self, ns: &str, kind: &str, n: u64) {
+        let mut spaces = self.spaces.write().unwrap();
+        let space = spaces.entry(ns.to_owned()).or_default();
+        let high = space.high.entry(kind.into()).or_insert(0);
+        *high = (*high).max(n);
+    }
+
     /// Every pseudonym issued in a namespace.
     pub fn pseudonyms(&self, ns: &str) -> Vec<Arc<str>> {
         self.spaces
@@ -118,7 +129,7 @@ impl Mapping {
         let mut spaces = self.spaces.write().unwrap();
         let space = spaces.get_mut(ns)?;
         if !space.known_fresh {
-            space.known = Known::new(space.needs_known.clone()).map(Arc::new);
+            space.known = Known::new(space.needles.clone()).map(Arc::new);
             space.known_fresh = true;
         }
         space.known.clone()
@@ -142,9 +153,18 @@ fn insert(
         space.to_pseudonym.remove(&previous);
     }
     space.to_pseudonym.insert(o.clone(), p.clone());
+    let before = space.needles.len();
     if context_dependent {
-        space.needs_known.retain(|(_, q)| *q != p);
-        space.needs_known.push((o, p.clone()));
+        space.needles.push(Needle {
+            text: View::build(&o).text.as_ref().into(),
+            kind: kind.into(),
+            whole: true,
+        });
+    }
+    if kind != ENCODED_KIND {
+        space.needles.extend(crate::engine::encoded_needles(&o));
+    }
+    if space.needles.len() > before {
         space.known_fresh = false;
     }
     let high = space.high.entry(kind.into()).or_insert(0);
@@ -179,14 +199,21 @@ mod tests {
         let m = Mapping::default();
         assert!(m.known("a").is_none());
         m.allocate("a", "acct", "123456789012", true);
-        assert_eq!(m.known("a").unwrap().pairs.len(), 1);
+        let plain = |m: &Mapping| {
+            let k = m.known("a").unwrap();
+            (0..k.len())
+                .filter(|&i| k.needle(i).whole && k.needle(i).kind.as_ref() != ENCODED_KIND)
+                .count()
+        };
+        assert_eq!(plain(&m), 1);
+        let before = m.known("a").unwrap().len();
         m.allocate("a", "ec2", "i-0123456789abcdef0", false);
-        assert_eq!(
-            m.known("a").unwrap().pairs.len(),
-            1,
-            "self-evident originals need no known pass"
+        assert_eq!(plain(&m), 1, "self-evident originals need no plain needle");
+        assert!(
+            m.known("a").unwrap().len() > before,
+            "but their encodings are looked for"
         );
         m.allocate("a", "acct", "210987654321", true);
-        assert_eq!(m.known("a").unwrap().pairs.len(), 2);
+        assert_eq!(plain(&m), 2);
     }
 }

@@ -13,7 +13,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::{
-    pseudonym, Catalogue, Engine, Error, Hit, Masked, Plan, SseRewriter, StreamUnmasker, Unmasker,
+    pseudonym, Catalogue, Engine, Error, Hit, Masked, Plan, Source, SseRewriter, StreamUnmasker,
+    Unmasker,
 };
 
 create_exception!(
@@ -125,7 +126,7 @@ fn findings(
 
 enum Input {
     Text(String),
-    Body(Vec<u8>),
+    Body(Vec<u8>, Vec<String>),
 }
 
 /// What to mask in one input; pass it to `Core.apply` once its originals are mapped.
@@ -135,14 +136,26 @@ struct PlanObj {
     plan: Plan,
 }
 
+fn pairs(v: Vec<(Arc<str>, Arc<str>)>) -> Vec<(String, String)> {
+    v.into_iter()
+        .map(|(k, o)| (k.to_string(), o.to_string()))
+        .collect()
+}
+
 #[pymethods]
 impl PlanObj {
     /// Distinct `(kind, original)` pairs of this plan with no pseudonym yet.
     fn missing(&self, core: &CoreObj, namespace: &str) -> Vec<(String, String)> {
+        pairs(self.plan.missing(&core.engine, namespace))
+    }
+
+    /// `(kind, n)` of pseudonym-shaped literals in the input that are not issued: the store
+    /// must never issue them.
+    fn reserve(&self) -> Vec<(String, u64)> {
         self.plan
-            .missing(&core.engine, namespace)
-            .into_iter()
-            .map(|(k, o)| (k.to_string(), o.to_string()))
+            .reserve
+            .iter()
+            .map(|(k, n)| (k.to_string(), *n))
             .collect()
     }
 
@@ -178,7 +191,6 @@ impl PlanObj {
 /// The result of masking.
 #[pyclass(frozen, name = "Masked", module = "maskgate._core")]
 struct MaskedObj {
-    output: Vec<u8>,
     is_text: bool,
     masked: Masked,
     findings: Vec<Finding>,
@@ -189,13 +201,19 @@ impl MaskedObj {
     /// The masked text (text inputs) or body decoded as UTF-8.
     #[getter]
     fn text(&self) -> String {
-        String::from_utf8_lossy(&self.output).into_owned()
+        String::from_utf8_lossy(&self.masked.output).into_owned()
     }
 
     /// The masked bytes.
     #[getter]
     fn output<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.output)
+        PyBytes::new(py, &self.masked.output)
+    }
+
+    /// The extra texts the request was planned with, masked.
+    #[getter]
+    fn extras(&self) -> Vec<String> {
+        self.masked.extras.clone()
     }
 
     #[getter]
@@ -321,18 +339,64 @@ impl CoreObj {
         })
     }
 
-    fn plan_request(&self, py: Python<'_>, body: Vec<u8>, namespace: &str) -> PyResult<PlanObj> {
-        let plan = guarded(py, || self.engine.plan_request(&body, namespace))?;
+    #[pyo3(signature = (body, namespace, extras = Vec::new()))]
+    fn plan_request(
+        &self,
+        py: Python<'_>,
+        body: Vec<u8>,
+        namespace: &str,
+        extras: Vec<String>,
+    ) -> PyResult<PlanObj> {
+        let plan = guarded(py, || {
+            let refs: Vec<&str> = extras.iter().map(String::as_str).collect();
+            self.engine.plan_request(&body, namespace, &refs)
+        })?;
         Ok(PlanObj {
-            input: Input::Body(body),
+            input: Input::Body(body, extras),
             plan,
         })
+    }
+
+    /// Catalogue candidates in a text as `(start, end, entry)` byte spans, before overlaps are
+    /// resolved: the fast scanner's, or (`reference=True`) the reference scanner's.
+    #[pyo3(signature = (text, reference = false))]
+    fn candidates(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        reference: bool,
+    ) -> PyResult<Vec<(usize, usize, String)>> {
+        let scanner = self.engine.scanner();
+        let found = guarded(py, || {
+            Ok(if reference {
+                scanner.reference(text, None)
+            } else {
+                scanner.candidates(text, None)
+            })
+        })?;
+        Ok(found
+            .into_iter()
+            .map(|c| {
+                let name = match c.source {
+                    Source::Entry(i) => scanner.entry(i).name.clone(),
+                    _ => String::new(),
+                };
+                (c.start, c.end, name)
+            })
+            .collect())
     }
 
     /// Records mappings decided by the store: `(kind, n, original)`.
     fn learn(&self, namespace: &str, entries: Vec<(String, u64, String)>) {
         for (kind, n, original) in entries {
             self.engine.learn(namespace, &kind, n, &original);
+        }
+    }
+
+    /// Keeps this process's own counters past `(kind, n)` (no store).
+    fn reserve(&self, namespace: &str, numbers: Vec<(String, u64)>) {
+        for (kind, n) in numbers {
+            self.engine.mapping().reserve(namespace, &kind, n);
         }
     }
 
@@ -345,11 +409,15 @@ impl CoreObj {
 
     /// Replaces a plan's identifiers; raises if one is not mapped yet.
     fn apply(&self, py: Python<'_>, plan: &PlanObj, namespace: &str) -> PyResult<MaskedObj> {
-        let (bytes, text): (&[u8], Option<&str>) = match &plan.input {
-            Input::Text(t) => (t.as_bytes(), Some(t.as_str())),
-            Input::Body(b) => (b.as_slice(), None),
+        let (bytes, text, extras): (&[u8], Option<&str>, &[String]) = match &plan.input {
+            Input::Text(t) => (t.as_bytes(), Some(t.as_str()), &[]),
+            Input::Body(b, e) => (b.as_slice(), None, e.as_slice()),
         };
-        let masked = guarded(py, || self.engine.apply(bytes, &plan.plan, namespace))?;
+        let masked = guarded(py, || {
+            let refs: Vec<&str> = extras.iter().map(String::as_str).collect();
+            self.engine
+                .apply_with_extras(bytes, &refs, &plan.plan, namespace)
+        })?;
         let found = findings(
             masked
                 .replaced
@@ -358,7 +426,6 @@ impl CoreObj {
             text,
         );
         Ok(MaskedObj {
-            output: masked.output.clone(),
             is_text: text.is_some(),
             masked,
             findings: found,

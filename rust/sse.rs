@@ -123,7 +123,18 @@ impl SseRewriter {
                     let stream = StreamUnmasker::new(self.unmasker.clone(), delta == Delta::Json);
                     self.blocks.insert(index, (delta, stream));
                 }
-                out.extend_from_slice(raw);
+                // A tool whose name was masked in the request is called by its masked name.
+                let tool = (delta == Some(Delta::Json))
+                    .then(|| value.pointer("/content_block/name").and_then(Value::as_str))
+                    .flatten()
+                    .map(|n| (n.to_owned(), self.unmasker.unmask(n)));
+                match tool {
+                    Some((masked, restored)) if masked != restored => {
+                        value["content_block"]["name"] = Value::String(restored);
+                        write_event(out, &name, &value);
+                    }
+                    _ => out.extend_from_slice(raw),
+                }
             }
             (Some("content_block_delta"), Some(index)) => {
                 let Some((delta, stream)) = self.blocks.get_mut(&index) else {

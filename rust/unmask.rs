@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-use crate::scanner::is_word;
+use crate::scanner::is_alnum as is_word;
 
 /// Restores a fixed set of pseudonyms.
 ///

@@ -15,7 +15,7 @@ fn engine() -> &'static Engine {
 fuzz_target!(|data: &[u8]| {
     let engine = engine();
     let ns = "fuzz";
-    let Ok(plan) = engine.plan_request(data, ns) else {
+    let Ok(plan) = engine.plan_request(data, ns, &[]) else {
         return;
     };
     for (kind, original) in plan.missing(engine, ns) {

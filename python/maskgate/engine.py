@@ -8,8 +8,8 @@ call, and the process keeps what it learned as a cache.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +59,7 @@ class MaskedRequest:
     masked: _core.Masked
     model: str | None
     stream: bool
+    extras: list[str] = field(default_factory=list)
 
 
 Finding = _core.Finding
@@ -115,6 +116,7 @@ class Engine:
         if self.store is not None:
             return asyncio.run(self.amask(text, ns))
         plan = self.core.plan_text(text, ns)
+        self.core.reserve(ns, plan.reserve())
         self.core.allocate(ns, plan.missing(self.core, ns))
         return self.core.apply(plan, ns)
 
@@ -124,6 +126,7 @@ class Engine:
         if self.store is not None:
             return asyncio.run(self.amask_body(body, ns))
         plan = self.core.plan_request(body, ns)
+        self.core.reserve(ns, plan.reserve())
         self.core.allocate(ns, plan.missing(self.core, ns))
         return self.core.apply(plan, ns)
 
@@ -157,6 +160,7 @@ class Engine:
         if not missing:
             return
         if self.store is None:
+            self.core.reserve(namespace, plan.reserve())
             self.core.allocate(namespace, missing)
             return
         numbers = await self.store.get_or_create(namespace, missing)
@@ -176,22 +180,29 @@ class Engine:
         return (await self.amask_request(body, namespace)).masked
 
     async def amask_request(
-        self, body: bytes, namespace: str | None = None, limits: Limits | None = None
+        self,
+        body: bytes,
+        namespace: str | None = None,
+        limits: Limits | None = None,
+        extras: Sequence[str] = (),
     ) -> MaskedRequest:
-        """Masks a request body; big bodies are scanned off the event loop (the GIL is released).
+        """Masks a request body, and `extras` (query string, header values) in the same passes and
+        the same store round trip; big bodies are scanned off the event loop (the GIL is released).
 
         Raises `LimitExceeded` (before the store is touched) when the request is over `limits`.
         """
         ns = namespace or self.namespace
         await self.warm(ns)
         offload = len(body) >= _THREAD_THRESHOLD
-        plan = (
-            await asyncio.to_thread(self.core.plan_request, body, ns) if offload else self.core.plan_request(body, ns)
-        )
+        texts = list(extras)
+        if offload:
+            plan = await asyncio.to_thread(self.core.plan_request, body, ns, texts)
+        else:
+            plan = self.core.plan_request(body, ns, texts)
         check_limits(plan, limits)
         await self._allocate(plan, ns)
         masked = await asyncio.to_thread(self.core.apply, plan, ns) if offload else self.core.apply(plan, ns)
-        return MaskedRequest(masked, plan.model, plan.stream)
+        return MaskedRequest(masked, plan.model, plan.stream, masked.extras)
 
     async def aunmask(self, text: str, namespace: str | None = None) -> str:
         ns = namespace or self.namespace

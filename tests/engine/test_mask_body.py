@@ -22,7 +22,7 @@ def body(**extra: object) -> dict[str, object]:
         "metadata": {"user_id": f"user_{ID}"},
         "context_management": {"edits": [{"type": "clear_thinking_20251015"}]},
         "system": [
-            {"type": "text", "text": f"x-anthropic-billing-header: cc_version=2.1; {ID}"},
+            {"type": "text", "text": "x-anthropic-billing-header: cc_version=2.1.332.a1b; cc_entrypoint=cli;"},
             {"type": "text", "text": f"You manage {ID}.", "cache_control": {"type": "ephemeral"}},
         ],
         "tools": [
@@ -78,12 +78,13 @@ def body(**extra: object) -> dict[str, object]:
     }
 
 
-def test_masks_what_the_model_reads_and_nothing_else() -> None:
-    raw = json.dumps(body(future_field={"x": ID})).encode()
+def test_masks_everything_but_the_allowlist() -> None:
+    raw = json.dumps(body(future_field={"x": ID}, model=f"model-{ID}")).encode()
     out = json.loads(Engine().mask_body(raw).output)
-    assert out["model"] == "claude-sonnet-4-5" and out["future_field"] == {"x": ID}
-    assert out["metadata"]["user_id"] == f"user_{ID}"
-    assert ID in out["system"][0]["text"], "the attribution line reaches Anthropic unchanged"
+    assert out["model"] == f"model-{ID}", "model is on the allowlist: routing reads it"
+    assert out["future_field"] == {"x": "ec2-001"}, "default-deny: fields not invented yet are masked"
+    assert out["metadata"]["user_id"] == "user_ec2-001"
+    assert out["system"][0]["text"] == "x-anthropic-billing-header: cc_version=2.1.332.a1b; cc_entrypoint=cli;"
     assert out["system"][1]["text"] == "You manage ec2-001."
     assert out["system"][1]["cache_control"] == {"type": "ephemeral"}
     assert out["tools"][0]["description"] == "Runs commands. Default host ec2-001."
@@ -100,10 +101,18 @@ def test_masks_what_the_model_reads_and_nothing_else() -> None:
     }
     assert tool_use["id"] == "toolu_01"
     r1, r2, image, doc = results["content"]
+    assert r1["tool_use_id"] == "toolu_01"
     assert r1["content"] == '{"StoppingInstances": [{"InstanceId": "ec2-001"}]}'
     assert r2["content"][0]["text"] == "ec2-001"
     assert image["source"]["data"] == ID
     assert doc["source"]["data"] == "log ec2-001" and doc["title"] == "ec2-001"
+
+
+def test_an_attribution_line_that_carries_more_is_masked() -> None:
+    for text in (f"x-anthropic-billing-header: cc_version=2.1; {ID}", f"x-anthropic-billing-header: note={ID};"):
+        raw = json.dumps(body(system=[{"type": "text", "text": text}])).encode()
+        out = json.loads(Engine().mask_body(raw).output)
+        assert ID not in out["system"][0]["text"], text
 
 
 def test_bytes_outside_rewritten_strings_are_unchanged() -> None:

@@ -1,0 +1,125 @@
+//! Values held inside others: what a finding gives away about its neighbours.
+//!
+//! An ARN holds its account (and an S3 ARN its bucket); an ECR registry host holds its
+//! account; a modern access key ID encodes its account in its base32 body. The containing
+//! value is masked whole, but the account alone can turn up bare a few lines later (`aws sts
+//! get-caller-identity --output text` prints it beside the ARN), where nothing names it. So
+//! these held values join the known set as soon as their container is seen.
+
+use std::sync::Arc;
+
+fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_bucket(s: &str) -> bool {
+    (3..=63).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && s.as_bytes()[0].is_ascii_alphanumeric()
+        && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
+}
+
+/// The account a modern access key ID (`AKIA`/`ASIA` + 16 base32) was created in.
+fn key_account(key: &str) -> Option<String> {
+    let b = key.as_bytes();
+    if b.len() != 20 || !(b.starts_with(b"AKIA") || b.starts_with(b"ASIA")) {
+        return None;
+    }
+    let mut bits: u128 = 0;
+    for &c in &b[4..] {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => return None,
+        };
+        bits = (bits << 5) | u128::from(v);
+    }
+    // 80 bits; the account is in bits 1..40 of the first 48 (then shifted by 7).
+    let first48 = (bits >> 32) as u64;
+    let account = (first48 & 0x7fff_ffff_ff80) >> 7;
+    (account > 0 && account < 1_000_000_000_000).then(|| format!("{account:012}"))
+}
+
+/// `(kind, value)` pairs held inside a finding of `kind` whose value is `value`.
+pub(crate) fn held(kind: &str, value: &str) -> Vec<(Arc<str>, Arc<str>)> {
+    let mut out: Vec<(Arc<str>, Arc<str>)> = Vec::new();
+    match kind {
+        "arn" => {
+            let parts: Vec<&str> = value.splitn(6, ':').collect();
+            if parts.len() == 6 {
+                if is_account(parts[4]) {
+                    out.push(("acct".into(), parts[4].into()));
+                }
+                if parts[2] == "s3" && parts[3].is_empty() && parts[4].is_empty() {
+                    let bucket = parts[5].split('/').next().unwrap_or("");
+                    if is_bucket(bucket) {
+                        out.push(("bucket".into(), bucket.into()));
+                    }
+                }
+            }
+        }
+        "ecr" => {
+            if let Some(acct) = value.get(..12).filter(|a| is_account(a)) {
+                out.push(("acct".into(), acct.into()));
+            }
+        }
+        "iam" => {
+            if let Some(acct) = key_account(value) {
+                out.push(("acct".into(), acct.into()));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_values() {
+        type Row<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+        let rows: &[Row] = &[
+            (
+                "arn",
+                "arn:aws:iam::123456789012:role/deploy",
+                &[("acct", "123456789012")],
+            ),
+            (
+                "arn",
+                "arn:aws:s3:::acme-logs/2024/*",
+                &[("bucket", "acme-logs")],
+            ),
+            ("arn", "arn:aws:iam::aws:policy/ReadOnly", &[]),
+            (
+                "ecr",
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+                &[("acct", "123456789012")],
+            ),
+            ("ec2", "i-0123456789abcdef0", &[]),
+        ];
+        for (kind, value, want) in rows {
+            let got: Vec<(String, String)> = held(kind, value)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect();
+            assert_eq!(got, want, "{value}");
+        }
+    }
+
+    #[test]
+    fn the_account_inside_an_access_key_id() {
+        // The documented decoding: base32 body, 48 bits, mask, shift.
+        assert_eq!(
+            key_account("ASIAY34FZKBOKMUTVV7A").as_deref(),
+            Some("609629065308")
+        );
+        assert_eq!(key_account("AKIA1234"), None);
+    }
+}
