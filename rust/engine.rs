@@ -188,6 +188,8 @@ struct Scanned<'a> {
     view: View<'a>,
     picked: Vec<Candidate>,
     splits: Vec<(usize, Split)>,
+    /// Values only the second view (lines split by hand, joined) shows, as that view reads them.
+    joined: Vec<(Arc<str>, Arc<str>)>,
 }
 
 impl Engine {
@@ -325,10 +327,23 @@ impl Engine {
         sources
             .iter()
             .map(|s| {
+                let key = s.key.as_deref().map(str::as_bytes);
                 let view = View::build(s.content());
-                let cands = self
-                    .scanner
-                    .candidates(&view.text, s.key.as_deref().map(str::as_bytes));
+                let mut cands = self.scanner.candidates(&view.text, key);
+                let mut joined = Vec::new();
+                if let Some(alt) = View::joined(s.content()) {
+                    for c in self.scanner.candidates(&alt.text, key) {
+                        let (a, b) = alt.span(c.start, c.end);
+                        let (start, end) = view.locate(a, b);
+                        let new =
+                            start < end && !cands.iter().any(|k| k.start == start && k.end == end);
+                        if let (true, Source::Entry(pid)) = (new, c.source) {
+                            let kind = self.scanner.entry(pid).kind.as_str().into();
+                            joined.push((kind, alt.text[c.start..c.end].into()));
+                            cands.push(Candidate { start, end, ..c });
+                        }
+                    }
+                }
                 if s.attribution && cands.is_empty() {
                     return None;
                 }
@@ -336,6 +351,7 @@ impl Engine {
                     picked: resolve(cands),
                     view,
                     splits: Vec::new(),
+                    joined,
                 })
             })
             .collect()
@@ -350,6 +366,7 @@ impl Engine {
     ) -> Vec<(Arc<str>, Arc<str>)> {
         let mut found = self.seams(sources, scanned);
         for s in scanned.iter().flatten() {
+            found.extend(s.joined.iter().cloned());
             for c in &s.picked {
                 let Source::Entry(pid) = c.source else {
                     continue;

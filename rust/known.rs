@@ -147,6 +147,12 @@ pub(crate) fn encodings(original: &str) -> Vec<String> {
             }
         }
     }
+    // The value encoded alone (`echo -n … | base64`, a Kubernetes Secret), and with the line
+    // break `echo` adds: whole, padding included, so not even the last character is left.
+    for whole in [b.to_vec(), [b, b"\n"].concat()] {
+        out.push(STANDARD.encode(&whole));
+        out.push(URL_SAFE.encode(&whole));
+    }
     let hex: String = b
         .iter()
         .fold(String::with_capacity(2 * b.len()), |mut h, x| {
@@ -165,7 +171,7 @@ pub(crate) fn encodings(original: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scanner::ENCODED_KIND;
+    use crate::scanner::{resolve, ENCODED_KIND};
 
     fn needles_of(original: &str) -> Known {
         let mut n = vec![Needle {
@@ -198,6 +204,17 @@ mod tests {
                 let url = URL_SAFE.encode(format!("{prefix}{secret}{suffix}"));
                 assert!(!k.find(url.as_bytes()).is_empty(), "url-safe {prefix:?}");
             }
+        }
+    }
+
+    #[test]
+    fn the_whole_encoding_of_a_value_alone_is_masked_whole() {
+        let key = "AKIATH5VTQJUQGPHZQB5";
+        let k = needles_of(key);
+        for blob in [STANDARD.encode(key), STANDARD.encode(format!("{key}\n"))] {
+            let found = resolve(k.find(blob.as_bytes()));
+            assert_eq!(found.len(), 1, "{blob}");
+            assert_eq!((found[0].start, found[0].end), (0, blob.len()), "{blob}");
         }
     }
 

@@ -164,22 +164,36 @@ fn boundary_before(bytes: &[u8], pos: usize, before: &[u8], json: bool) -> bool 
     if !is_word(b) {
         return true;
     }
-    if !json {
-        return false;
+    // An escape written out before the pseudonym reads as a separator, as it did when the
+    // text was masked: `%2F` in a URL, `\n` or `\u002F` (a JSON escape, or JSON written
+    // inside a string).
+    let hex = |i: usize| prev(i).filter(u8::is_ascii_hexdigit);
+    let code = |digits: &[usize]| -> Option<u32> {
+        digits.iter().try_fold(0u32, |acc, &i| {
+            Some(acc * 16 + (hex(i)? as char).to_digit(16)?)
+        })
+    };
+    let separator = |c: u32| c > 0x7f || !is_word(c as u8);
+    if prev(3) == Some(b'%') {
+        if let Some(c) = code(&[2, 1]) {
+            return separator(c);
+        }
     }
-    // Inside JSON, `\n` or `\u00e9` before a pseudonym decode to a non-word character.
     let backslashes_before = |i: usize| {
         (i..=pos + before.len())
             .take_while(|&k| prev(k) == Some(b'\\'))
             .count()
     };
-    if matches!(b, b'n' | b't' | b'r' | b'b' | b'f') && backslashes_before(2) % 2 == 1 {
+    if matches!(b, b'n' | b't' | b'r') && backslashes_before(2) > 0 {
         return true;
     }
-    if b.is_ascii_hexdigit() && prev(5) == Some(b'u') && backslashes_before(6) % 2 == 1 {
-        let hex: Option<Vec<u8>> = (1..=4).rev().map(prev).collect();
-        let code = hex.and_then(|h| u32::from_str_radix(std::str::from_utf8(&h).ok()?, 16).ok());
-        return code.is_some_and(|c| c > 0x7f || !is_word(c as u8));
+    if json && matches!(b, b'b' | b'f') && backslashes_before(2) % 2 == 1 {
+        return true;
+    }
+    if prev(5) == Some(b'u') && backslashes_before(6) > 0 {
+        if let Some(c) = code(&[4, 3, 2, 1]) {
+            return separator(c);
+        }
     }
     false
 }
@@ -340,14 +354,23 @@ mod tests {
         assert_eq!(u.unmask_json(r"a\nec2-001"), r"a\ni-0123456789abcdef0");
         assert_eq!(
             u.unmask_json(r"a\\nec2-001"),
-            r"a\\nec2-001",
-            "an escaped backslash then n"
+            r"a\\ni-0123456789abcdef0",
+            "a backslash then n, JSON written inside a string: a line break to the reader"
         );
         assert_eq!(
             u.unmask_json(r"\u00e9ec2-001"),
             r"\u00e9i-0123456789abcdef0"
         );
         assert_eq!(u.unmask_json(r"\u0041ec2-001"), r"\u0041ec2-001");
+        assert_eq!(
+            u.unmask("s3%3A%2F%2Fec2-001%2Fx"),
+            "s3%3A%2F%2Fi-0123456789abcdef0%2Fx"
+        );
+        assert_eq!(u.unmask("%41ec2-001"), "%41ec2-001", "%41 is a letter");
+        assert_eq!(
+            u.unmask(r#"{\"a\":\"x\nec2-001\"}"#),
+            r#"{\"a\":\"x\ni-0123456789abcdef0\"}"#
+        );
         assert_eq!(u.unmask_json("secret-001"), r#"ab\"c\\d"#);
     }
 

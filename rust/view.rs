@@ -85,15 +85,29 @@ fn percent(s: &[u8], i: usize) -> Option<u8> {
     (0x20..0x7f).contains(&byte).then_some(byte)
 }
 
+/// Which line breaks inside base64 a view joins.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wraps {
+    /// Only where the line is as long as a wrapping tool makes it.
+    Wide,
+    /// Also between two lines of nothing but base64, however short: a value split by hand
+    /// ("split so Slack doesn't unfurl it"). Read as a second view only: the same shape is a
+    /// key ID above its secret.
+    Lines,
+}
+
 /// If a line break at `i` (`\n`, or `\r\n` starting at `i`) continues a wrapped base64
 /// value, the number of bytes to skip: the break and the next line's indentation.
-fn wrap_len(s: &[u8], i: usize) -> Option<usize> {
+fn wrap_len(s: &[u8], i: usize, wraps: Wraps) -> Option<usize> {
     let run = s[..i].iter().rev().take_while(|&&b| is_b64(b)).count();
-    if run < WRAP_MIN_RUN {
-        return None;
-    }
-    let line = i - memchr::memrchr(b'\n', &s[..i]).map_or(0, |p| p + 1);
-    if line < WRAP_MIN_LINE {
+    let line_start = memchr::memrchr(b'\n', &s[..i]).map_or(0, |p| p + 1);
+    let line = i - line_start;
+    let whole_line = s[line_start..i - run]
+        .iter()
+        .all(|&b| b == b' ' || b == b'\t');
+    let wide = run >= WRAP_MIN_RUN && line >= WRAP_MIN_LINE;
+    let by_hand = wraps == Wraps::Lines && run >= 8 && whole_line;
+    if !wide && !by_hand {
         return None;
     }
     let brk = match s[i] {
@@ -126,8 +140,8 @@ pub(crate) fn needs_view(s: &[u8]) -> bool {
             b'%' => percent(s, i).is_some(),
             b'\\' => text_escape(s, i).is_some(),
             _ => {
-                wrap_len(s, i).is_some()
-                    || (i > 0 && s[i - 1] == b'\r' && wrap_len(s, i - 1).is_some())
+                wrap_len(s, i, Wraps::Wide).is_some()
+                    || (i > 0 && s[i - 1] == b'\r' && wrap_len(s, i - 1, Wraps::Wide).is_some())
             }
         };
         if hit {
@@ -151,6 +165,20 @@ impl<'a> View<'a> {
                 map: None,
             };
         }
+        Self::build_with(input, Wraps::Wide)
+    }
+
+    /// A second view that also joins base64 lines split by hand, when there are any.
+    pub(crate) fn joined(input: &'a str) -> Option<View<'a>> {
+        let b = input.as_bytes();
+        let any = memchr::memchr_iter(b'\n', b).any(|i| {
+            let at = if i > 0 && b[i - 1] == b'\r' { i - 1 } else { i };
+            wrap_len(b, at, Wraps::Lines).is_some() && wrap_len(b, at, Wraps::Wide).is_none()
+        });
+        any.then(|| Self::build_with(input, Wraps::Lines))
+    }
+
+    fn build_with(input: &'a str, wraps: Wraps) -> View<'a> {
         let b = input.as_bytes();
         let mut out: Vec<u8> = Vec::with_capacity(b.len());
         let (mut starts, mut ends) = (Vec::with_capacity(b.len()), Vec::with_capacity(b.len()));
@@ -178,7 +206,7 @@ impl<'a> View<'a> {
                     continue;
                 }
             } else if c == b'\n' || c == b'\r' {
-                if let Some(skip) = wrap_len(b, i) {
+                if let Some(skip) = wrap_len(b, i, wraps) {
                     i += skip;
                     continue;
                 }
@@ -210,6 +238,17 @@ impl<'a> View<'a> {
     #[cfg(test)]
     pub(crate) fn is_normalised(&self) -> bool {
         self.map.is_some()
+    }
+
+    /// The view bytes `[start, end)` read from input bytes `a..b`: the inverse of [`View::span`].
+    pub(crate) fn locate(&self, a: usize, b: usize) -> (usize, usize) {
+        match &self.map {
+            None => (a, b),
+            Some((starts, ends)) => (
+                starts.partition_point(|&s| (s as usize) < a),
+                ends.partition_point(|&e| (e as usize) <= b),
+            ),
+        }
     }
 
     /// The input range `[start, end)` that view bytes `a..b` (non-empty) were read from.
@@ -275,6 +314,24 @@ mod tests {
         ] {
             assert_eq!(View::build(s).text, s, "{s:?}");
         }
+    }
+
+    #[test]
+    fn a_second_view_joins_lines_split_by_hand() {
+        let s = "key:\nAKIA2MWUFXBV54BYVSEH\nsecret:\nQh+I3ImQLxfciUzS5e8C\neZHQpS7XBBeStzUfffpn\n";
+        assert_eq!(
+            View::build(s).text,
+            s,
+            "the first view keeps short lines apart"
+        );
+        let joined = View::joined(s).unwrap();
+        assert!(joined.text.contains("Qh+I3ImQLxfciUzS5e8CeZHQpS7XBBeStzUfffpn"));
+        let at = joined.text.find("Qh+").unwrap();
+        let (a, b) = joined.span(at, at + 40);
+        assert_eq!(&s[a..b], "Qh+I3ImQLxfciUzS5e8C\neZHQpS7XBBeStzUfffpn");
+        let first = View::build(s);
+        assert_eq!(first.locate(a, b), (a, b));
+        assert!(View::joined("plain\ntext\n").is_none());
     }
 
     #[test]
