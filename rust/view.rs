@@ -325,7 +325,9 @@ mod tests {
             "the first view keeps short lines apart"
         );
         let joined = View::joined(s).unwrap();
-        assert!(joined.text.contains("Qh+I3ImQLxfciUzS5e8CeZHQpS7XBBeStzUfffpn"));
+        assert!(joined
+            .text
+            .contains("Qh+I3ImQLxfciUzS5e8CeZHQpS7XBBeStzUfffpn"));
         let at = joined.text.find("Qh+").unwrap();
         let (a, b) = joined.span(at, at + 40);
         assert_eq!(&s[a..b], "Qh+I3ImQLxfciUzS5e8C\neZHQpS7XBBeStzUfffpn");

@@ -448,16 +448,19 @@ impl Scanner {
         let c = &self.compiled[pid];
         let bytes = hay.as_bytes();
         let input = Input::new(bytes).range(s..).anchored(Anchored::Yes);
+        // The DFA says whether there is a match, and where it ends; only then do the capture
+        // engines (far slower) find the `id` group, within that span.
+        let m = c.regex.search(&input)?;
         let (start, end) = if c.has_id {
             if caps.0.len() <= pid {
                 caps.0.resize_with(pid + 1, || None);
             }
             let caps = caps.0[pid].get_or_insert_with(|| c.regex.create_captures());
-            c.regex.search_captures(&input, caps);
+            let exact = Input::new(bytes).span(m.span()).anchored(Anchored::Yes);
+            c.regex.search_captures(&exact, caps);
             let id = caps.get_group_by_name("id")?;
             (id.start, id.end)
         } else {
-            let m = c.regex.search(&input)?;
             (m.start(), m.end())
         };
         self.validate(pid, hay, key, start, end)
