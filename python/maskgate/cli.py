@@ -128,6 +128,10 @@ def _mask_or_unmask(args: argparse.Namespace) -> int:
 def _scan(args: argparse.Namespace) -> int:
     from maskgate.scan import FileFinding, scan_file, walk
 
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        # A typo must not turn a pre-commit hook or a CI job green with "0 findings".
+        raise SettingsError(f"scan: no such file or directory: {', '.join(missing)}")
     settings = _settings(args)
     engine = Engine.from_settings(settings)
     paths = list(walk(args.paths))

@@ -134,6 +134,9 @@ class Settings:
         server, upstream, store, masking = (doc.get(k, {}) for k in ("server", "upstream", "store", "masking"))
         base = config_path.parent if config_path else Path.cwd()
 
+        def num(var: str, section: Mapping[str, Any], name: str, key: str, default: float, cast: type) -> Any:
+            return _number(env, var, section, f"[{name}] {key}", key, default, cast)
+
         master_key = env.get("MASKGATE_MASTER_KEY", "")
         if not master_key and not require_master_key:
             master_key = "unused-" + "x" * 16
@@ -162,23 +165,21 @@ class Settings:
             "store_key": env.get("MASKGATE_STORE_KEY") or None,
             "store_key_previous": _previous_keys(env.get("MASKGATE_STORE_KEY_PREVIOUS", "")),
             "store_path": Path(env.get("MASKGATE_STORE_PATH") or store.get("path") or _data_dir(env) / "store.db"),
-            "store_ttl_seconds": int(env.get("MASKGATE_STORE_TTL") or store.get("ttl_seconds") or DEFAULT_TTL_SECONDS),
+            "store_ttl_seconds": num("MASKGATE_STORE_TTL", store, "store", "ttl_seconds", DEFAULT_TTL_SECONDS, int),
             "config_path": config_path,
             "host": env.get("MASKGATE_HOST") or server.get("host") or "127.0.0.1",
-            "port": int(env.get("MASKGATE_PORT") or server.get("port") or 8000),
-            "max_body_bytes": int(
-                env.get("MASKGATE_MAX_BODY_BYTES") or server.get("max_body_bytes") or DEFAULT_MAX_BODY
+            "port": num("MASKGATE_PORT", server, "server", "port", 8000, int),
+            "max_body_bytes": num("MASKGATE_MAX_BODY_BYTES", server, "server", "max_body_bytes", DEFAULT_MAX_BODY, int),
+            "max_identifiers": num(
+                "MASKGATE_MAX_IDENTIFIERS", server, "server", "max_identifiers", DEFAULT_MAX_IDENTIFIERS, int
             ),
-            "max_identifiers": int(
-                env.get("MASKGATE_MAX_IDENTIFIERS") or server.get("max_identifiers") or DEFAULT_MAX_IDENTIFIERS
+            "max_string_bytes": num(
+                "MASKGATE_MAX_STRING_BYTES", server, "server", "max_string_bytes", DEFAULT_MAX_STRING, int
             ),
-            "max_string_bytes": int(
-                env.get("MASKGATE_MAX_STRING_BYTES") or server.get("max_string_bytes") or DEFAULT_MAX_STRING
+            "body_timeout": num(
+                "MASKGATE_BODY_TIMEOUT", server, "server", "body_timeout_seconds", DEFAULT_BODY_TIMEOUT, float
             ),
-            "body_timeout": float(
-                env.get("MASKGATE_BODY_TIMEOUT") or server.get("body_timeout_seconds") or DEFAULT_BODY_TIMEOUT
-            ),
-            "upstream_timeout": float(env.get("MASKGATE_UPSTREAM_TIMEOUT") or upstream.get("timeout_seconds") or 600.0),
+            "upstream_timeout": num("MASKGATE_UPSTREAM_TIMEOUT", upstream, "upstream", "timeout_seconds", 600.0, float),
             "catalogues": tuple(base / p for p in masking.get("catalogues", [])),
             "enable": tuple(enable),
             "disable": tuple(masking.get("disable", [])),
@@ -195,6 +196,100 @@ class Settings:
         return settings
 
 
+def _number(
+    env: Mapping[str, str], var: str, section: Mapping[str, Any], where: str, key: str, default: float, cast: type
+) -> Any:
+    """The environment variable, else the file's key, else the default, cast; a bad value names its source."""
+    raw: Any = env.get(var)
+    source = var
+    if not raw:
+        raw, source = section.get(key), f"config {where}"
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise SettingsError(f"{source}: expected a number, got {type(raw).__name__}")
+    try:
+        return cast(raw)
+    except ValueError:
+        kind = "a whole number" if cast is int else "a number"
+        raise SettingsError(f"{source}={raw!r} is not {kind}") from None
+
+
+# Every key the code reads, per section: anything else in the file is a mistake (a misspelled
+# section or key would otherwise be silently ignored, and its default used instead).
+_SCHEMA: dict[str, frozenset[str]] = {
+    "server": frozenset(
+        {"host", "port", "max_body_bytes", "max_identifiers", "max_string_bytes", "body_timeout_seconds", "log_format"}
+    ),
+    "upstream": frozenset({"url", "api_key_env", "timeout_seconds"}),
+    "store": frozenset({"redis_url", "redis_prefix", "path", "ttl_seconds"}),
+    "masking": frozenset({"enable", "disable", "private_network", "catalogues"}),
+    "tenants": frozenset({"name", "key", "key_env"}),
+    "routes": frozenset({"model", "litellm_model", "api_base", "api_key", "api_key_env"}),
+    "claude_code": frozenset(
+        {
+            "enabled",
+            "admin_key",
+            "admin_key_env",
+            "roots",
+            "allow_bypass_permissions",
+            "max_concurrent",
+            "timeout_seconds",
+            "max_turns",
+            "tenant",
+            "gateway_url",
+            "pass_env",
+            "cli_path",
+        }
+    ),
+    "console": frozenset(
+        {
+            "enabled",
+            "admin_key_env",
+            "admins",
+            "path",
+            "session_hours",
+            "capture_max_minutes",
+            "capture_retention_hours",
+            "capture_max_entries",
+            "capture_max_bytes",
+        }
+    ),
+}
+_LISTS = {"tenants", "routes"}
+_ADMIN_KEYS = frozenset({"name", "key", "key_env", "tenants"})
+
+
+def _check_schema(path: Path, doc: Mapping[str, Any]) -> None:
+    """Unknown sections and keys are an error that names every one of them."""
+    unknown: list[str] = []
+    for section, body in doc.items():
+        if section not in _SCHEMA:
+            unknown.append(f"[{section}]")
+            continue
+        if section in _LISTS:
+            if not isinstance(body, list) or not all(isinstance(t, dict) for t in body):
+                raise SettingsError(f"MASKGATE_CONFIG={path}: `{section}` must be a list of [[{section}]] tables")
+            tables: list[tuple[str, Mapping[str, Any], frozenset[str]]] = [
+                (f"[[{section}]]", t, _SCHEMA[section]) for t in body
+            ]
+        elif not isinstance(body, dict):
+            raise SettingsError(f"MASKGATE_CONFIG={path}: `{section}` must be a [{section}] table")
+        else:
+            tables = [(f"[{section}]", body, _SCHEMA[section])]
+            admins = body.get("admins", []) if section == "console" else []
+            if not isinstance(admins, list) or not all(isinstance(a, dict) for a in admins):
+                raise SettingsError(f"MASKGATE_CONFIG={path}: `console.admins` must be [[console.admins]] tables")
+            tables += [("[[console.admins]]", a, _ADMIN_KEYS) for a in admins]
+        for where, table, known in tables:
+            unknown += [f"{where} {k}" for k in table if k not in known]
+    if unknown:
+        raise SettingsError(
+            f"MASKGATE_CONFIG={path}: unknown {'entry' if len(unknown) == 1 else 'entries'} "
+            f"{', '.join(unknown)} (sections: {', '.join(sorted(_SCHEMA))}; every key: the README, Settings)"
+        )
+
+
 def _data_dir(env: Mapping[str, str]) -> Path:
     if env.get("MASKGATE_HOME"):
         return Path(env["MASKGATE_HOME"])
@@ -206,11 +301,12 @@ def _read_config(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:
             doc: dict[str, Any] = tomllib.load(f)
-            return doc
     except OSError as e:
         raise SettingsError(f"MASKGATE_CONFIG={path}: cannot read: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise SettingsError(f"MASKGATE_CONFIG={path}: not valid TOML: {e}") from None
+    _check_schema(path, doc)
+    return doc
 
 
 def _previous_keys(value: str) -> tuple[str, ...]:
@@ -299,6 +395,8 @@ def _check(s: Settings) -> None:
             "MASKGATE_STORE_KEY is required with MASKGATE_REDIS_URL: every replica must share the key that "
             "encrypts the map (generate one with `maskgate keygen`)"
         )
+    if not 1 <= s.port <= 65535:
+        raise SettingsError(f"port {s.port} (--port, MASKGATE_PORT or [server] port) is not a TCP port: use 1-65535")
     for name, value in (
         ("MASKGATE_MAX_BODY_BYTES", s.max_body_bytes),
         ("MASKGATE_MAX_IDENTIFIERS", s.max_identifiers),

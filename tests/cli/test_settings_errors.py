@@ -1,0 +1,87 @@
+"""Bad settings and bad paths through the installed entry point: one line naming the culprit, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli.support import cli_env, run_cli
+
+KEY = "k" * 24
+
+
+def one_line(stderr: str) -> str:
+    assert "Traceback" not in stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("var", ["MASKGATE_PORT", "MASKGATE_STORE_TTL", "MASKGATE_BODY_TIMEOUT"])
+def test_a_bad_number_names_its_variable(tmp_path: Path, var: str) -> None:
+    r = run_cli(["patterns"], cli_env(tmp_path, **{var: "abc"}))
+    assert r.returncode == 2
+    line = one_line(r.stderr)
+    assert var in line and "'abc'" in line
+
+
+def test_doctor_reports_a_bad_number_as_a_failed_check(tmp_path: Path) -> None:
+    r = run_cli(["doctor"], cli_env(tmp_path, MASKGATE_MASTER_KEY=KEY, MASKGATE_PORT="80a"))
+    assert r.returncode != 0 and "Traceback" not in r.stdout + r.stderr
+    assert any(line.startswith("fail") and "MASKGATE_PORT" in line for line in r.stdout.splitlines()), r.stdout
+
+
+@pytest.mark.parametrize("port", ["0", "99999", "-1"])
+def test_serve_refuses_a_port_it_cannot_listen_on(tmp_path: Path, port: str) -> None:
+    r = run_cli(["serve", "--port", port], cli_env(tmp_path, MASKGATE_MASTER_KEY=KEY), timeout=60)
+    assert r.returncode == 2
+    assert port in one_line(r.stderr)
+    assert "listening" not in r.stdout + r.stderr
+    r = run_cli(["serve"], cli_env(tmp_path, MASKGATE_MASTER_KEY=KEY, MASKGATE_PORT=port), timeout=60)
+    assert r.returncode == 2 and "listening" not in r.stdout + r.stderr
+
+
+def test_unknown_sections_and_keys_are_named(tmp_path: Path) -> None:
+    config = tmp_path / "maskgate.toml"
+    config.write_text(
+        '[sever]\nport = 9000\n[server]\nprot = 9000\n[[tenants]]\nname = "b"\nkye = "x"\n'
+        '[console]\n[[console.admins]]\nname = "a"\ntenant = ["b"]\n',
+        encoding="utf-8",
+    )
+    r = run_cli(["patterns"], cli_env(tmp_path, MASKGATE_CONFIG=str(config)))
+    assert r.returncode == 2
+    line = one_line(r.stderr)
+    for name in ("[sever]", "[server] prot", "[[tenants]] kye", "[[console.admins]] tenant"):
+        assert name in line
+    r = run_cli(["doctor"], cli_env(tmp_path, MASKGATE_MASTER_KEY=KEY, MASKGATE_CONFIG=str(config)))
+    assert r.returncode != 0 and "[sever]" in r.stdout
+
+
+def test_every_documented_key_is_accepted(tmp_path: Path) -> None:
+    config = tmp_path / "maskgate.toml"
+    config.write_text(
+        '[server]\nhost = "127.0.0.1"\nport = 8123\nmax_body_bytes = 1000000\nbody_timeout_seconds = 5\n'
+        '[upstream]\nurl = "http://127.0.0.1:9"\ntimeout_seconds = 5\n[store]\nttl_seconds = 60\n'
+        "[masking]\nprivate_network = true\n",
+        encoding="utf-8",
+    )
+    r = run_cli(["patterns", "--json"], cli_env(tmp_path, MASKGATE_CONFIG=str(config)))
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_wrong_type_in_the_file_names_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "maskgate.toml"
+    config.write_text('[server]\nport = "eighty"\n', encoding="utf-8")
+    r = run_cli(["patterns"], cli_env(tmp_path, MASKGATE_CONFIG=str(config)))
+    assert r.returncode == 2 and "[server] port" in one_line(r.stderr)
+
+
+def test_scan_of_a_missing_path_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "real.txt").write_text("nothing here\n", encoding="utf-8")
+    r = run_cli(["scan", str(tmp_path / "real.txt"), str(tmp_path / "nonexistent")], cli_env(tmp_path))
+    assert r.returncode == 2
+    line = one_line(r.stderr)
+    assert "nonexistent" in line and "0 finding" not in line
+    r = run_cli(["scan", str(tmp_path / "real.txt")], cli_env(tmp_path))
+    assert r.returncode == 0, r.stderr
