@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from maskgate._core import MaskgateError
 from maskgate.engine import Engine
 from maskgate.settings import DEFAULT_TENANT, Settings, SettingsError
+from maskgate.store.base import StoreError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -102,10 +103,18 @@ def _engine_with_store(settings: Settings) -> tuple[Engine, MappingStore]:
     return Engine.from_settings(settings, store), store
 
 
+class CliError(Exception):
+    """A problem the user can fix, said in one line (no traceback)."""
+
+
 def _read_input(source: str) -> str:
-    if source == "-":
-        return sys.stdin.read()
-    return Path(source).read_text(encoding="utf-8")
+    try:
+        if source == "-":
+            return sys.stdin.read()
+        return Path(source).read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        name = "standard input" if source == "-" else source
+        raise CliError(f"{name} is not UTF-8 text (byte {e.start}): maskgate masks UTF-8 text only") from None
 
 
 def _mask_or_unmask(args: argparse.Namespace) -> int:
@@ -303,8 +312,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as e:
         print(f"maskgate: {e}", file=sys.stderr)
         return 2
-    except (OSError, MaskgateError) as e:
+    except (OSError, MaskgateError, CliError) as e:
         print(f"maskgate: {e}", file=sys.stderr)
+        return 2
+    except StoreError as e:
+        print(
+            f"maskgate: the mapping store failed ({e}): check MASKGATE_REDIS_URL or MASKGATE_STORE_PATH",
+            file=sys.stderr,
+        )
         return 2
     return code
 

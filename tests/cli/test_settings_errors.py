@@ -1,4 +1,4 @@
-"""Bad settings and bad paths through the installed entry point: one line naming the culprit, no traceback."""
+"""Bad settings, paths and inputs through the installed entry point: one line naming the culprit, no traceback."""
 
 from __future__ import annotations
 
@@ -85,3 +85,20 @@ def test_scan_of_a_missing_path_is_an_error(tmp_path: Path) -> None:
     assert "nonexistent" in line and "0 finding" not in line
     r = run_cli(["scan", str(tmp_path / "real.txt")], cli_env(tmp_path))
     assert r.returncode == 0, r.stderr
+
+
+def test_mask_of_a_non_utf8_file_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ab\xff\xfe i-0123456789abcdef0\n")
+    r = run_cli(["mask", str(bad)], cli_env(tmp_path))
+    assert r.returncode == 2
+    assert "not UTF-8" in one_line(r.stderr) and r.stdout == ""
+
+
+def test_mask_with_redis_down_is_one_line(tmp_path: Path) -> None:
+    env = cli_env(tmp_path, MASKGATE_REDIS_URL="redis://127.0.0.1:1/0", MASKGATE_STORE_KEY="ab" * 32)
+    r = run_cli(["mask", "-"], env, stdin="i-0123456789abcdef0\n")
+    assert r.returncode == 2
+    line = one_line(r.stderr)
+    assert "store" in line and "MASKGATE_REDIS_URL" in line
+    assert "i-0123456789abcdef0" not in r.stdout + r.stderr
