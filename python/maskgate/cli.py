@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,19 +70,30 @@ def _serve(args: argparse.Namespace) -> int:
     except SettingsError as e:
         print(f"maskgate: {e}", file=sys.stderr)
         return 2
-    url = f"http://{settings.host}:{settings.port}"
-    print(f"maskgate listening on {url}", file=sys.stderr)
-    print("Point Claude Code at it:", file=sys.stderr)
-    print(f"  export ANTHROPIC_BASE_URL={url}", file=sys.stderr)
-    print('  export ANTHROPIC_AUTH_TOKEN="$MASKGATE_MASTER_KEY"', file=sys.stderr)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        workers=None,
-        log_level="warning",
-        timeout_graceful_shutdown=5,
+    if settings.catalogues:
+        # A broken user catalogue is one line here, not a traceback from inside the server's start-up.
+        Engine.from_settings(settings)
+    app = create_app(settings)
+
+    class AnnouncingServer(uvicorn.Server):
+        """Says "listening" only once the socket is bound and the app has started, at the bound address."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if not self.started:
+                return
+            bound = [s.getsockname() for srv in self.servers for s in (srv.sockets or ())]
+            host, port = (bound[0][0], bound[0][1]) if bound else (settings.host, settings.port)
+            url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+            print(f"maskgate listening on {url}", file=sys.stderr)
+            print("Point Claude Code at it:", file=sys.stderr)
+            print(f"  export ANTHROPIC_BASE_URL={url}", file=sys.stderr)
+            print('  export ANTHROPIC_AUTH_TOKEN="$MASKGATE_MASTER_KEY"', file=sys.stderr, flush=True)
+
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5
     )
+    AnnouncingServer(config).run()  # exits with status 3 when the app or the socket fails to start
     return 0
 
 

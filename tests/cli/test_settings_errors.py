@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.cli.support import cli_env, run_cli
+from tests.cli.support import cli_env, command, run_cli
 
 KEY = "k" * 24
 
@@ -102,3 +104,55 @@ def test_mask_with_redis_down_is_one_line(tmp_path: Path) -> None:
     line = one_line(r.stderr)
     assert "store" in line and "MASKGATE_REDIS_URL" in line
     assert "i-0123456789abcdef0" not in r.stdout + r.stderr
+
+
+def _serve(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(["serve", *args], cli_env(tmp_path, MASKGATE_MASTER_KEY=KEY, **env), timeout=60)
+
+
+def test_serve_on_a_busy_port_fails_without_announcing(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = _serve(tmp_path, "--port", str(port))
+    assert r.returncode != 0
+    assert "listening" not in r.stderr and "address already in use" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("catalogue", [None, "garbage = [\n"])
+def test_serve_with_a_bad_catalogue_is_one_line(tmp_path: Path, catalogue: str | None) -> None:
+    if catalogue is not None:
+        (tmp_path / "corp.toml").write_text(catalogue, encoding="utf-8")
+    config = tmp_path / "maskgate.toml"
+    config.write_text('[masking]\ncatalogues = ["corp.toml"]\n', encoding="utf-8")
+    r = _serve(tmp_path, "--port", "1", MASKGATE_CONFIG=str(config))
+    assert r.returncode == 2
+    assert "corp.toml" in one_line(r.stderr) and "listening" not in r.stderr
+
+
+def test_serve_announces_the_address_it_listens_on(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = cli_env(tmp_path, MASKGATE_MASTER_KEY=KEY)
+    proc = subprocess.Popen(
+        [*command(), "serve", "--port", str(port)],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        lines = [proc.stderr.readline() for _ in range(4)]
+        announced = next(line for line in lines if "listening" in line)
+        assert announced.strip() == f"maskgate listening on http://127.0.0.1:{port}"
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass  # it was listening when it said so
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        if proc.stderr is not None:
+            proc.stderr.close()
