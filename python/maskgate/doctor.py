@@ -42,7 +42,7 @@ def run(environ: Mapping[str, str]) -> list[Check]:
         checks = [Check("config", FAIL, str(e), "fix the setting named above")]
     checks.append(master_key(environ))
     if settings is not None:
-        for check in (store, upstream, port, litellm_routes, headless):
+        for check in (catalogue, store, upstream, port, litellm_routes, headless):
             checks.append(_guarded(check, settings))
     checks.append(claude_cli(settings.claude_bin if settings else environ.get("MASKGATE_CLAUDE_BIN")))
     checks.append(side_traffic(environ))
@@ -122,7 +122,39 @@ def _ping(settings: Settings) -> tuple[bool, str]:
         return False, f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
+def catalogue(settings: Settings) -> Check:
+    """Compiles the catalogues exactly as `serve` will, so a broken one fails here and not at start-up."""
+    from maskgate._core import MaskgateError
+    from maskgate.engine import Engine
+
+    try:
+        engine = Engine.from_settings(settings)
+    except MaskgateError as e:
+        return Check("catalogue", FAIL, str(e), "fix or remove it in [masking] catalogues (docs/catalogue.md)")
+    users = ", ".join(str(p) for p in settings.catalogues)
+    return Check(
+        "catalogue", OK, f"{len(engine.core.catalogue())} patterns; built-in" + (f" + {users}" if users else "")
+    )
+
+
+UPSTREAM_PROBE_SECONDS = 3.0
+
+
 def upstream(settings: Settings) -> Check:
+    """Reachable means any HTTP answer at all, within a few seconds: the key is not sent."""
+    import httpx
+
+    try:
+        httpx.get(settings.upstream_url, timeout=UPSTREAM_PROBE_SECONDS)
+    except httpx.HTTPError as e:
+        timed_out = isinstance(e, httpx.TimeoutException)
+        reason = f"no answer within {UPSTREAM_PROBE_SECONDS:g} s" if timed_out else type(e).__name__
+        return Check(
+            "upstream",
+            FAIL,
+            f"{settings.upstream_url} cannot be reached ({reason})",
+            "check MASKGATE_UPSTREAM_URL, the network, and HTTPS_PROXY if this machine needs one",
+        )
     if not settings.upstream_api_key:
         return Check(
             "upstream",
@@ -130,7 +162,7 @@ def upstream(settings: Settings) -> Check:
             f"{settings.upstream_url}, no API key",
             "export MASKGATE_UPSTREAM_API_KEY=sk-ant-... (or use pass-through mode, see README)",
         )
-    return Check("upstream", OK, f"{settings.upstream_url}, API key set")
+    return Check("upstream", OK, f"{settings.upstream_url} answers, API key set")
 
 
 def port(settings: Settings) -> Check:

@@ -16,10 +16,21 @@ from tests.cli.support import CLAUDE_INSTALL_HINT, QUIET, cli_env, run_cli, run_
 from tests.fake_upstream import FakeUpstream
 from tests.proxy import MASTER_KEY, Proxy, free_port
 
+_upstream: list[str] = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def reachable_upstream() -> Iterator[None]:
+    """doctor asks the upstream for an answer; a healthy set-up points at one that gives it."""
+    with FakeUpstream.start() as fake:
+        _upstream[:] = [fake.url]
+        yield
+
 
 def healthy_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
         "MASKGATE_MASTER_KEY": MASTER_KEY,
+        "MASKGATE_UPSTREAM_URL": _upstream[0],
         "MASKGATE_UPSTREAM_API_KEY": "sk-ant-test",
         "MASKGATE_PORT": str(free_port()),
         **QUIET,
@@ -50,6 +61,7 @@ def test_healthy_setup_exits_0(tmp_path: Path) -> None:
     assert code == 0, checks
     assert checks["master key"]["status"] == "ok" and MASTER_KEY not in json.dumps(checks)
     assert checks["store"]["status"] == "ok" and checks["port"]["status"] == "ok"
+    assert checks["catalogue"]["status"] == "ok"
     assert checks["upstream"]["status"] == "ok" and checks["side traffic"]["status"] == "ok"
     assert checks["litellm"]["status"] == "skip" and checks["headless"]["status"] == "skip"
     if find_claude():
@@ -170,3 +182,24 @@ def test_output_piped_and_on_a_terminal(tmp_path: Path) -> None:
     assert ["fail", "master key"] == rows[1][:2] and all(len(row) == 4 for row in rows)
     code, out = run_in_terminal(["doctor"], env)
     assert code == 1 and "fix: export MASKGATE_MASTER_KEY" in out and "\x1b[" in out
+
+
+def test_unreachable_upstream_fails_fast(tmp_path: Path) -> None:
+    code, checks = doctor(healthy_env(tmp_path, MASKGATE_UPSTREAM_URL=f"http://127.0.0.1:{free_port()}"))
+    assert code == 1 and checks["upstream"]["status"] == "fail"
+    assert "cannot be reached" in checks["upstream"]["detail"] and checks["upstream"]["fix"]
+
+
+def test_upstream_that_never_answers_fails_within_seconds(tmp_path: Path, listening_socket: int) -> None:
+    code, checks = doctor(healthy_env(tmp_path, MASKGATE_UPSTREAM_URL=f"http://127.0.0.1:{listening_socket}"))
+    assert code == 1 and "no answer within" in checks["upstream"]["detail"]
+
+
+@pytest.mark.parametrize("content", [None, "garbage = [\n", '[[pattern]]\nkind = "x"\n'])
+def test_missing_or_broken_catalogue_fails(tmp_path: Path, content: str | None) -> None:
+    if content is not None:
+        (tmp_path / "corp.toml").write_text(content, encoding="utf-8")
+    config = tmp_path / "maskgate.toml"
+    config.write_text('[masking]\ncatalogues = ["corp.toml"]\n', encoding="utf-8")
+    code, checks = doctor(healthy_env(tmp_path, MASKGATE_CONFIG=str(config)))
+    assert code == 1 and checks["catalogue"]["status"] == "fail" and "corp.toml" in checks["catalogue"]["detail"]
