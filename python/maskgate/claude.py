@@ -292,6 +292,33 @@ def _run_foreground(cmd: list[str], env: Mapping[str, str]) -> int:
     return 128 - code if code < 0 else code
 
 
+def _check_upstream(environ: Mapping[str, str]) -> None:
+    """Before a gateway is started for the session: an upstream that does not answer would leave
+    Claude Code retrying for minutes in silence, so say so now."""
+    from maskgate import doctor
+    from maskgate.settings import Settings
+
+    check = doctor.upstream(Settings.from_env(environ, require_master_key=False))
+    if check.status == doctor.FAIL:
+        raise SessionError(f"the provider {check.detail}: {check.fix}")
+
+
+def _check_store(url: str) -> None:
+    """A gateway whose store is down refuses every request (fail closed): say so before Claude Code
+    starts retrying them."""
+    import httpx
+
+    try:
+        body = httpx.get(url + "/health", timeout=5).json()
+    except (httpx.HTTPError, ValueError):
+        return  # the session will show what is wrong; /health is not the place to guess
+    if isinstance(body, dict) and body.get("store") == "unavailable":
+        raise SessionError(
+            f"the maskgate at {url} cannot reach its mapping store, so it can mask nothing and refuses every "
+            "request: start Redis or fix MASKGATE_REDIS_URL (`maskgate doctor` checks it)"
+        )
+
+
 def run_session(args: list[str], environ: Mapping[str, str], claude_bin: str | None, url: str, say: Any) -> int:
     """`maskgate claude ARGS`: Claude Code through the maskgate at `url`, or through one started here.
 
@@ -321,6 +348,7 @@ def run_session(args: list[str], environ: Mapping[str, str], claude_bin: str | N
             say(f"{url} answers but is not maskgate; starting a separate gateway for this session")
         if not (environ.get("MASKGATE_UPSTREAM_API_KEY") or environ.get("ANTHROPIC_API_KEY")):
             say("warning: neither MASKGATE_UPSTREAM_API_KEY nor ANTHROPIC_API_KEY is set: the provider will refuse")
+        _check_upstream(environ)
         import secrets
 
         # Nobody else needs to reach this gateway, so without a configured key a one-off key will do.
@@ -332,6 +360,7 @@ def run_session(args: list[str], environ: Mapping[str, str], claude_bin: str | N
         if server is not None:
             server.wait_ready()
             say(f"started a maskgate for this session at {url}")
+        _check_store(url)
         code = _run_foreground([cli, *args], gateway_env(environ, url, key))
         failed = False
         return code

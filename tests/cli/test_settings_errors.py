@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.support import cli_env, command, run_cli
+from tests.fake_upstream import FakeUpstream
 
 KEY = "k" * 24
 
@@ -156,3 +157,46 @@ def test_serve_announces_the_address_it_listens_on(tmp_path: Path) -> None:
         proc.wait(30)
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+def _stub_claude(tmp_path: Path) -> Path:
+    """Stands in for Claude Code: these sessions must stop before it would run."""
+    stub = tmp_path / "claude"
+    stub.write_text(f"#!/bin/sh\necho ran > {tmp_path / 'ran'}\n", encoding="utf-8")
+    stub.chmod(0o755)
+    return stub
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_claude_with_the_provider_unreachable_says_so(tmp_path: Path) -> None:
+    env = cli_env(
+        tmp_path,
+        MASKGATE_CLAUDE_BIN=str(_stub_claude(tmp_path)),
+        MASKGATE_PORT=str(_free_port()),
+        MASKGATE_UPSTREAM_URL=f"http://127.0.0.1:{_free_port()}",
+        MASKGATE_UPSTREAM_API_KEY="sk-test",
+    )
+    r = run_cli(["claude", "-p", "hello"], env, timeout=60)
+    assert r.returncode == 2 and "cannot be reached" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "ran").exists()
+
+
+def test_claude_with_the_store_down_says_so(tmp_path: Path) -> None:
+    with FakeUpstream.start() as fake:  # a provider that answers: this test is about the store
+        env = cli_env(
+            tmp_path,
+            MASKGATE_CLAUDE_BIN=str(_stub_claude(tmp_path)),
+            MASKGATE_PORT=str(_free_port()),
+            MASKGATE_UPSTREAM_URL=fake.url,
+            MASKGATE_UPSTREAM_API_KEY="sk-test",
+            MASKGATE_REDIS_URL=f"redis://127.0.0.1:{_free_port()}/0",
+            MASKGATE_STORE_KEY="ab" * 32,
+        )
+        r = run_cli(["claude", "-p", "hello"], env, timeout=90)
+    assert r.returncode == 2 and "mapping store" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "ran").exists()
