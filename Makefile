@@ -6,9 +6,12 @@ PIP := $(PY) -m pip
 .PHONY: install dev test test-rust lint bench bench-short services claude install-locked reliability soak fuzz fuzz-short audit
 
 install: ## venv, the package built from source (release), test tools, Claude Code CLI, Debian's chromium
+	@echo "== 1/3 $(VENV): maskgate built from source (Rust, release; a few minutes on 2 cores) with its dev and litellm extras"
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) install -q '.[dev,litellm]'
+	$(PIP) install --progress-bar on '.[dev,litellm]'
+	@echo "== 2/3 .tools/: the pinned Claude Code CLI (npm, ~400 MB, only inside this checkout)"
 	bash .ci/install-claude.sh
+	@echo "== 3/3 Debian's chromium for the console's browser tests (system-wide with apt-get, only as root)"
 	bash .ci/install-chromium.sh
 
 dev: ## rebuild the native module in place after editing rust/

@@ -13,6 +13,8 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
     echo "install-chromium: not root or no apt-get; install Debian's chromium to run the browser tests" >&2
     exit 0
 fi
+echo "install-chromium: installing Debian's chromium and fonts-dejavu-core system-wide with apt-get (as root)," \
+    "for the console's browser tests only; remove with: apt-get remove chromium fonts-dejavu-core"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-dejavu-core >/dev/null \
     && echo "chromium installed: $(/usr/bin/chromium --version 2>/dev/null)" \
