@@ -45,11 +45,20 @@ REDIRECTING_ENV = (
 
 
 def find_cli(explicit: str | None = None) -> str | None:
-    """`explicit` (MASKGATE_CLAUDE_BIN or `[claude_code] cli_path`) if executable, else `claude` on PATH."""
+    """`explicit` (MASKGATE_CLAUDE_BIN or `[claude_code] cli_path`) if executable; else `claude` on
+    PATH, then the binary bundled in claude-agent-sdk, then a checkout's pinned `.tools` copy."""
     if explicit:
         found = shutil.which(explicit)
         return found if found and os.access(found, os.X_OK) else None
-    return shutil.which("claude")
+    return shutil.which("claude") or bundled_cli() or _checkout_cli()
+
+
+def _checkout_cli() -> str | None:
+    """`.tools/node_modules/.bin/claude` beside python/maskgate, which only a source checkout has."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / ".tools" / "node_modules" / ".bin" / "claude"
+    return str(path) if path.is_file() and os.access(path, os.X_OK) else None
 
 
 def bundled_cli() -> str | None:

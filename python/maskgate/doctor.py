@@ -226,8 +226,12 @@ def headless(settings: Settings) -> Check:
 def claude_cli(explicit: str | None) -> Check:
     cli = claude.find_cli(explicit)
     if cli is None:
-        where = f"MASKGATE_CLAUDE_BIN={explicit} is not executable" if explicit else "`claude` is not on PATH"
-        return Check("claude", WARN, f"{where} (needed by `maskgate claude`)", claude.INSTALL_HINT)
+        where = (
+            f"MASKGATE_CLAUDE_BIN={explicit} is not executable"
+            if explicit
+            else "no Claude Code: not on PATH, not bundled in claude-agent-sdk, no .tools copy"
+        )
+        return Check("claude", FAIL, f"{where} (needed by `maskgate claude`)", claude.INSTALL_HINT)
     version = claude.cli_version(cli)
     if version is None:
         return Check("claude", FAIL, f"{cli} does not run (`{cli} --version` failed)", claude.INSTALL_HINT)
