@@ -2,9 +2,11 @@
 
 It reads the same TOML catalogue as the Rust engine, translates each Rust regex to Python `re`
 (ASCII mode), runs every enabled entry over the text with `finditer`, applies the same validators
-(context words in the window of bytes before the value, minimum Shannon entropy, reject regex),
-resolves overlaps by priority, then length, then start, then catalogue rank, and replaces each value
-with a `kind-NNN` pseudonym from a dict keyed by `(kind, original)`.
+(context words in the window of bytes before the value, minimum Shannon entropy, reject regex,
+`edges = "alnum"`), tries every entry again one character after each of its matches (the engine
+tries every pattern at every start, so a match it rejects does not hide a later one), resolves
+overlaps by priority, then length, then start, then catalogue rank, and replaces each value with a
+`kind-NNN` pseudonym from a dict keyed by `(kind, original)`.
 
 What it leaves out, on purpose: the engine's second pass that finds already-mapped originals
 anywhere as whole tokens (so, on a warm map, the engine does strictly more work than this).
@@ -239,10 +241,15 @@ class _Entry:
     priority: int
     regex: re.Pattern[str]
     has_id: bool
+    alnum_edges: bool  # edges = "alnum": the value may not touch an ASCII letter or digit
     context: list[bytes]
     window: int
     min_entropy: float | None
     reject: re.Pattern[str] | None
+
+
+def _is_ascii_alnum(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and text[i].isascii() and text[i].isalnum()
 
 
 def _entropy(value: str) -> float:
@@ -281,6 +288,7 @@ class PythonMasker:
                     priority=e["priority"],
                     regex=regex,
                     has_id="id" in regex.groupindex,
+                    alnum_edges=e.get("edges", "any") == "alnum",
                     context=[w.lower().encode() for w in v.get("context", [])],
                     window=v.get("window", DEFAULT_WINDOW),
                     min_entropy=v.get("min_entropy"),
@@ -296,6 +304,8 @@ class PythonMasker:
 
     def _accept(self, e: _Entry, text: str, start: int, end: int) -> bool:
         value = text[start:end]
+        if e.alnum_edges and (_is_ascii_alnum(text, start - 1) or _is_ascii_alnum(text, end)):
+            return False
         if e.min_entropy is not None and _entropy(value) < e.min_entropy:
             return False
         if e.reject is not None and e.reject.search(value):
@@ -311,10 +321,12 @@ class PythonMasker:
         """Non-overlapping `(start, end, entry index)`, in text order."""
         candidates = []
         for rank, e in enumerate(self.entries):
-            for m in e.regex.finditer(text):
+            m = e.regex.search(text)
+            while m is not None:
                 start, end = m.span("id") if e.has_id else m.span()
                 if start < end and self._accept(e, text, start, end):
                     candidates.append((-e.priority, start - end, start, rank, end))
+                m = e.regex.search(text, m.start() + 1)
         candidates.sort()  # priority, then length, then position, then catalogue rank
         starts: list[int] = []  # the spans taken so far, sorted and disjoint
         ends: list[int] = []
