@@ -20,12 +20,6 @@ fn main() {
         };
         let planned = t.elapsed();
         let missing = plan.missing(&engine, ns);
-        eprintln!(
-            "missing {} also {} known {}",
-            missing.len(),
-            plan.also.len(),
-            0
-        );
         for (k, o) in missing {
             engine.allocate(ns, &k, &o);
         }
