@@ -1,5 +1,6 @@
 //! Times the stages of masking one input, for profiling: `cargo run --release --example
-//! profile_engine -- FILE [text|body] [ROUNDS]`.
+//! profile_engine -- FILE [text|body|session] [ROUNDS]`. `session` masks a growing text, the
+//! way Claude Code resends a conversation: round i masks the first i/ROUNDS of FILE.
 use std::time::Instant;
 
 use _core::{Catalogue, Engine};
@@ -7,28 +8,38 @@ use _core::{Catalogue, Engine};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let data = std::fs::read(&args[1]).expect("input");
-    let body = args.get(2).is_some_and(|m| m == "body");
+    let mode = args.get(2).map_or("text", String::as_str);
     let rounds: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(5);
     let engine = Engine::new(&Catalogue::builtin().unwrap()).unwrap();
     let ns = "p";
     for round in 0..=rounds {
-        let t = Instant::now();
-        let plan = if body {
-            engine.plan_request(&data, ns, &[]).unwrap()
+        let input: &[u8] = if mode == "session" {
+            let text = std::str::from_utf8(&data).unwrap();
+            let mut end = data.len() * (round + 1) / (rounds + 1);
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            &data[..end]
         } else {
-            engine.plan_text(std::str::from_utf8(&data).unwrap(), ns)
+            &data
+        };
+        let t = Instant::now();
+        let plan = if mode == "body" {
+            engine.plan_request(input, ns, &[]).unwrap()
+        } else {
+            engine.plan_text(std::str::from_utf8(input).unwrap(), ns)
         };
         let planned = t.elapsed();
-        let missing = plan.missing(&engine, ns);
-        for (k, o) in missing {
+        for (k, o) in plan.missing(&engine, ns) {
             engine.allocate(ns, &k, &o);
         }
         let allocated = t.elapsed();
-        let masked = engine.apply(&data, &plan, ns).unwrap();
+        let masked = engine.apply(input, &plan, ns).unwrap();
         let total = t.elapsed();
-        let mbs = |d: std::time::Duration| data.len() as f64 / d.as_secs_f64() / 1e6;
+        let mbs = |d: std::time::Duration| input.len() as f64 / d.as_secs_f64() / 1e6;
         eprintln!(
-            "round {round}: plan {:?} allocate {:?} apply {:?} total {:?} = {:.0} MB/s ({} hits)",
+            "round {round}: {} KB plan {:?} allocate {:?} apply {:?} total {:?} = {:.0} MB/s ({} hits)",
+            input.len() / 1000,
             planned,
             allocated.saturating_sub(planned),
             total.saturating_sub(allocated),

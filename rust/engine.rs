@@ -295,8 +295,11 @@ impl Engine {
         let request = self.request_known(&found, ns, plan);
         let namespace = self.mapping.known(ns);
         let known = Needles {
-            namespace: namespace.as_deref(),
-            request: request.as_ref(),
+            sets: namespace
+                .iter()
+                .map(AsRef::as_ref)
+                .chain(request.as_ref())
+                .collect(),
         };
         for (s, source) in scanned.iter_mut().zip(sources) {
             if let Some(s) = s.as_mut().filter(|_| !source.attribution) {
@@ -660,21 +663,16 @@ fn join_splits(per: &mut [Vec<Hit>]) {
     }
 }
 
-/// The two known sets pass 2 searches, indexed as one: the namespace's, then the request's.
+/// The known sets pass 2 searches (the namespace's, then the request's), indexed as one.
 struct Needles<'a> {
-    namespace: Option<&'a Known>,
-    request: Option<&'a Known>,
+    sets: Vec<&'a Known>,
 }
 
 impl Needles<'_> {
-    fn offset(&self) -> usize {
-        self.namespace.map_or(0, Known::len)
-    }
-
     fn find(&self, hay: &[u8]) -> Vec<Candidate> {
-        let mut hits = self.namespace.map(|k| k.find(hay)).unwrap_or_default();
-        if let Some(k) = self.request {
-            let offset = self.offset();
+        let mut hits = Vec::new();
+        let mut offset = 0;
+        for k in &self.sets {
             hits.extend(k.find(hay).into_iter().map(|c| Candidate {
                 source: match c.source {
                     Source::Known(i) => Source::Known(i + offset),
@@ -682,18 +680,19 @@ impl Needles<'_> {
                 },
                 ..c
             }));
+            offset += k.len();
         }
         hits
     }
 
-    fn needle(&self, i: usize) -> &Needle {
-        match self.namespace {
-            Some(k) if i < k.len() => k.needle(i),
-            _ => self
-                .request
-                .expect("a request needle")
-                .needle(i - self.offset()),
+    fn needle(&self, mut i: usize) -> &Needle {
+        for k in &self.sets {
+            if i < k.len() {
+                return k.needle(i);
+            }
+            i -= k.len();
         }
+        unreachable!("a known index is below the sets' total")
     }
 }
 

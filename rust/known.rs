@@ -119,6 +119,39 @@ impl Known {
     }
 }
 
+/// A namespace's known set as a few automata, newest last. A change builds only a small one
+/// from what is new, and a set is merged into the one before it once it has grown to half that
+/// one's size, so over a session each needle is built O(log n) times instead of once per change
+/// (rebuilding the whole set was most of the work of every request that learned something).
+#[derive(Default, Clone)]
+pub(crate) struct Segments {
+    sets: Vec<Arc<Known>>,
+}
+
+impl Segments {
+    /// Adds needles as a new newest set, merging as the size rule says.
+    pub(crate) fn add(&mut self, needles: Vec<Needle>) {
+        let Some(mut new) = Known::new(needles) else {
+            return;
+        };
+        while let Some(last) = self.sets.last() {
+            if new.len() * 2 < last.len() {
+                break;
+            }
+            let mut all = last.needles.clone();
+            all.extend(new.needles);
+            self.sets.pop();
+            new = Known::new(all).expect("merging two non-empty sets");
+        }
+        self.sets.push(Arc::new(new));
+    }
+
+    /// The sets, oldest first.
+    pub(crate) fn sets(&self) -> &[Arc<Known>] {
+        &self.sets
+    }
+}
+
 /// The encodings of `original` worth looking for, each at least as long as `original`'s
 /// shortest useful form.
 pub(crate) fn encodings(original: &str) -> Vec<String> {
@@ -238,6 +271,30 @@ mod tests {
         );
         assert!(k.find(b"x123456789012").is_empty());
         assert!(k.find(b"1234567890123").is_empty());
+    }
+
+    #[test]
+    fn segments_stay_few_and_find_everything() {
+        let mut segs = Segments::default();
+        let value = |i: usize| format!("{:012}", 100_000_000_000u64 + i as u64);
+        for batch in 0..40 {
+            let needles = (batch * 3..batch * 3 + 3)
+                .map(|i| Needle {
+                    text: value(i).into(),
+                    kind: "acct".into(),
+                    whole: true,
+                })
+                .collect();
+            segs.add(needles);
+            let total: usize = segs.sets().iter().map(|k| k.len()).sum();
+            assert_eq!(total, batch * 3 + 3, "nothing lost or doubled in merges");
+            assert!(segs.sets().len() <= 8, "{} sets", segs.sets().len());
+            assert!(segs.sets().windows(2).all(|w| w[0].len() > w[1].len()));
+        }
+        for i in 0..120 {
+            let hay = format!("id {} x", value(i));
+            assert!(segs.sets().iter().any(|k| !k.find(hay.as_bytes()).is_empty()));
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use crate::known::{Known, Needle};
+use crate::known::{Known, Needle, Segments};
 use crate::pseudonym;
 use crate::scanner::ENCODED_KIND;
 use crate::view::View;
@@ -19,9 +19,9 @@ struct Space {
     high: HashMap<Arc<str>, u64>,
     /// What the second pass looks for: originals the catalogue cannot find on their own (they
     /// needed context), and the encodings of every original.
-    needles: Vec<Needle>,
-    known: Option<Arc<Known>>,
-    known_fresh: bool,
+    known: Segments,
+    /// Needles added since the known set's automata were last built.
+    pending: Vec<Needle>,
 }
 
 /// Namespaced bidirectional map. `Send + Sync`; readers never block each other.
@@ -117,22 +117,25 @@ impl Mapping {
         self.spaces.write().unwrap().remove(ns);
     }
 
-    /// The automaton of a namespace's known originals, rebuilt only after it changed.
-    pub(crate) fn known(&self, ns: &str) -> Option<Arc<Known>> {
+    /// The automata of a namespace's known originals, oldest first; only what was added since
+    /// the last call is built.
+    pub(crate) fn known(&self, ns: &str) -> Vec<Arc<Known>> {
         {
             let spaces = self.spaces.read().unwrap();
-            let space = spaces.get(ns)?;
-            if space.known_fresh {
-                return space.known.clone();
+            let Some(space) = spaces.get(ns) else {
+                return Vec::new();
+            };
+            if space.pending.is_empty() {
+                return space.known.sets().to_vec();
             }
         }
         let mut spaces = self.spaces.write().unwrap();
-        let space = spaces.get_mut(ns)?;
-        if !space.known_fresh {
-            space.known = Known::new(space.needles.clone()).map(Arc::new);
-            space.known_fresh = true;
-        }
-        space.known.clone()
+        let Some(space) = spaces.get_mut(ns) else {
+            return Vec::new();
+        };
+        let pending = std::mem::take(&mut space.pending);
+        space.known.add(pending);
+        space.known.sets().to_vec()
     }
 }
 
@@ -153,19 +156,15 @@ fn insert(
         space.to_pseudonym.remove(&previous);
     }
     space.to_pseudonym.insert(o.clone(), p.clone());
-    let before = space.needles.len();
     if context_dependent {
-        space.needles.push(Needle {
+        space.pending.push(Needle {
             text: View::build(&o).text.as_ref().into(),
             kind: kind.into(),
             whole: true,
         });
     }
     if kind != ENCODED_KIND {
-        space.needles.extend(crate::engine::encoded_needles(&o));
-    }
-    if space.needles.len() > before {
-        space.known_fresh = false;
+        space.pending.extend(crate::engine::encoded_needles(&o));
     }
     let high = space.high.entry(kind.into()).or_insert(0);
     *high = (*high).max(n);
@@ -197,22 +196,21 @@ mod tests {
     #[test]
     fn known_set_follows_changes() {
         let m = Mapping::default();
-        assert!(m.known("a").is_none());
+        assert!(m.known("a").is_empty());
         m.allocate("a", "acct", "123456789012", true);
         let plain = |m: &Mapping| {
-            let k = m.known("a").unwrap();
-            (0..k.len())
-                .filter(|&i| k.needle(i).whole && k.needle(i).kind.as_ref() != ENCODED_KIND)
+            m.known("a")
+                .iter()
+                .flat_map(|k| (0..k.len()).map(move |i| k.needle(i)))
+                .filter(|n| n.whole && n.kind.as_ref() != ENCODED_KIND)
                 .count()
         };
+        let total = |m: &Mapping| m.known("a").iter().map(|k| k.len()).sum::<usize>();
         assert_eq!(plain(&m), 1);
-        let before = m.known("a").unwrap().len();
+        let before = total(&m);
         m.allocate("a", "ec2", "i-0123456789abcdef0", false);
         assert_eq!(plain(&m), 1, "self-evident originals need no plain needle");
-        assert!(
-            m.known("a").unwrap().len() > before,
-            "but their encodings are looked for"
-        );
+        assert!(total(&m) > before, "but their encodings are looked for");
         m.allocate("a", "acct", "210987654321", true);
         assert_eq!(plain(&m), 2);
     }
