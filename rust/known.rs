@@ -293,7 +293,10 @@ mod tests {
         }
         for i in 0..120 {
             let hay = format!("id {} x", value(i));
-            assert!(segs.sets().iter().any(|k| !k.find(hay.as_bytes()).is_empty()));
+            assert!(segs
+                .sets()
+                .iter()
+                .any(|k| !k.find(hay.as_bytes()).is_empty()));
         }
     }
 
