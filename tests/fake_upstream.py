@@ -29,7 +29,10 @@ events), ``stall_after`` (stop sending after k events, keep the connection open)
 with ``drop_after``/``stall_after`` sends half of its body first (none when k is 0).
 
 Strings in a reply may hold ``{{first:REGEX}}`` / ``{{last:REGEX}}``: the first / last match of
-REGEX in the raw request body (left as is when nothing matches).
+REGEX in the raw request body (left as is when nothing matches), and ``{{field:POINTER}}``: the
+value at that JSON pointer (RFC 6901) of the parsed request, e.g. ``{{field:/messages/0/content}}``
+(a string that is only the placeholder becomes the value itself, of any JSON type; a placeholder
+inside a longer string becomes the value's text). The echo of exactly what the provider saw.
 
 Requests that match no scripted reply get a default reply: ``OK``, or for a structured-output
 request (``output_config.format`` / ``response_format`` with a JSON schema) a JSON text that
@@ -76,6 +79,8 @@ ERROR_TYPES = {
     529: "overloaded_error",
 }
 _SUBST = re.compile(r"\{\{(first|last):(.+?)\}\}(?!\})", re.S)
+_FIELD = re.compile(r"\{\{field:(/[^}]*)\}\}")
+_MISSING = object()
 
 
 class DroppedConnection(Exception):
@@ -96,8 +101,23 @@ class _QuietDrops(logging.Filter):
 # ---------------------------------------------------------------- reply building (pure functions)
 
 
-def substitute(value: Json, body: str) -> Json:
-    """Replace ``{{first:RE}}`` / ``{{last:RE}}`` in every string of ``value`` with matches in body."""
+def pointer(doc: Json, ptr: str) -> Json:
+    """The value at a JSON pointer (RFC 6901), or ``_MISSING``."""
+    node = doc
+    for token in ptr.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return _MISSING
+    return node
+
+
+def substitute(value: Json, body: str, parsed: Json = None) -> Json:
+    """Replace ``{{first:RE}}`` / ``{{last:RE}}`` in every string of ``value`` with matches in body,
+    and ``{{field:POINTER}}`` with the value at that pointer of the parsed body."""
 
     def repl(m: re.Match[str]) -> str:
         found = [x.group(0) for x in re.finditer(m.group(2), body)]
@@ -105,12 +125,21 @@ def substitute(value: Json, body: str) -> Json:
             return m.group(0)
         return found[0] if m.group(1) == "first" else found[-1]
 
+    def field(m: re.Match[str]) -> str:
+        found = pointer(parsed, m.group(1))
+        if found is _MISSING:
+            return m.group(0)
+        return found if isinstance(found, str) else json.dumps(found, ensure_ascii=False)
+
     if isinstance(value, str):
-        return _SUBST.sub(repl, value)
+        whole = _FIELD.fullmatch(value)
+        if whole and (found := pointer(parsed, whole.group(1))) is not _MISSING:
+            return found
+        return _FIELD.sub(field, _SUBST.sub(repl, value))
     if isinstance(value, list):
-        return [substitute(v, body) for v in value]
+        return [substitute(v, body, parsed) for v in value]
     if isinstance(value, dict):
-        return {k: substitute(v, body) for k, v in value.items()}
+        return {k: substitute(v, body, parsed) for k, v in value.items()}
     return value
 
 
@@ -482,7 +511,7 @@ async def _model_reply(state: FakeState, request: Request, openai: bool) -> Resp
     entry = await _record(state, request)
     body = entry["json"] if isinstance(entry["json"], dict) else {}
     spec = state.take_reply(entry["body"], body) or default_reply(body)
-    spec = substitute(spec, entry["body"])
+    spec = substitute(spec, entry["body"], body)
     if spec.get("headers_delay"):
         await asyncio.sleep(float(spec["headers_delay"]))
     stream = bool(body.get("stream"))

@@ -36,7 +36,12 @@ class Proxy:
     @classmethod
     @contextmanager
     def start(
-        cls, tmp: Path, upstream_url: str, env: dict[str, str] | None = None, timeout: float = 30
+        cls,
+        tmp: Path,
+        upstream_url: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 30,
+        log_level: str = "warning",
     ) -> Iterator[Proxy]:
         port = free_port()
         base = {
@@ -50,7 +55,7 @@ class Proxy:
         }
         base.update(env or {})
         log = tmp / f"maskgate-{port}.log"
-        cmd = [sys.executable, "-m", "uvicorn", "maskgate.server:app", "--port", str(port), "--log-level", "warning"]
+        cmd = [sys.executable, "-m", "uvicorn", "maskgate.server:app", "--port", str(port), "--log-level", log_level]
         with log.open("wb") as out:
             proc = subprocess.Popen(cmd, env=base, stdout=out, stderr=subprocess.STDOUT)
         proxy = cls(proc, port, log)
