@@ -3,7 +3,7 @@ provider, random AWS material from the corpus generator, and one check that look
 everywhere they must never be.
 
 `Leaks.assert_clean(originals)` looks, in every form an original could take (raw, JSON-escaped,
-hex, base64; see `leak_forms`), in: what the provider recorded (path, query, headers, body), every
+percent-encoded, hex, base64), in: what the provider recorded (path, query, headers, body), every
 line the gateway logged, every file under its data directory (the map, its key file, the console
 store), the Redis keys and values under the gateway's prefix, and the console's activity feed.
 """
@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from hypothesis import HealthCheck, settings
@@ -141,7 +142,8 @@ def reply_tool_uses(r: httpx.Response) -> list[dict[str, Any]]:
 
 def _forms(original: str) -> list[str]:
     escaped = json.dumps(original)[1:-1]
-    return sorted({*leak_forms(original), escaped, escaped.replace("/", "\\/")})
+    percent = {quote(original, safe=""), quote(original, safe="/"), quote(original, safe="/:")}
+    return sorted({*leak_forms(original), *percent, escaped, escaped.replace("/", "\\/")})
 
 
 @dataclass
