@@ -20,6 +20,7 @@ use crate::json;
 use crate::known::{encodings, Known, Needle};
 use crate::mapping::Mapping;
 use crate::pseudonym;
+use crate::scan_cache::{Scan, ScanCache};
 use crate::scanner::{resolve, with_known, Candidate, Scanner, Source, ENCODED_KIND};
 use crate::unmask::{Restored, Unmasker};
 use crate::view::View;
@@ -152,7 +153,11 @@ impl Masked {
 pub struct Engine {
     scanner: Scanner,
     mapping: Mapping,
+    scan_cache: ScanCache,
 }
+
+/// Strings pass 1 remembers by default (twice this many at most): a long session's worth.
+pub(crate) const DEFAULT_SCAN_CACHE: usize = 16_384;
 
 /// One string to plan: its decoded content, where its bytes are in the input, its key.
 struct Text<'a> {
@@ -195,9 +200,16 @@ struct Scanned<'a> {
 impl Engine {
     /// Compiles a catalogue.
     pub fn new(catalogue: &crate::Catalogue) -> Result<Self> {
+        Self::with_scan_cache(catalogue, DEFAULT_SCAN_CACHE)
+    }
+
+    /// Compiles a catalogue; pass 1 remembers up to `2 * scan_cache` strings across requests
+    /// (0: none, every string is scanned every time; the results are the same either way).
+    pub fn with_scan_cache(catalogue: &crate::Catalogue, scan_cache: usize) -> Result<Self> {
         Ok(Engine {
             scanner: Scanner::new(catalogue)?,
             mapping: Mapping::default(),
+            scan_cache: ScanCache::new(scan_cache),
         })
     }
 
@@ -332,6 +344,18 @@ impl Engine {
             .map(|s| {
                 let key = s.key.as_deref().map(str::as_bytes);
                 let view = View::build(s.content());
+                let cache_key = self.scan_cache.key(Scan::View, key, s.content());
+                if let Some(picked) = cache_key.and_then(|k| self.scan_cache.get(k)) {
+                    if s.attribution && picked.is_empty() {
+                        return None;
+                    }
+                    return Some(Scanned {
+                        picked: picked.to_vec(),
+                        view,
+                        splits: Vec::new(),
+                        joined: Vec::new(),
+                    });
+                }
                 let mut cands = self.scanner.candidates(&view.text, key);
                 let mut joined = Vec::new();
                 if let Some(alt) = View::joined(s.content()) {
@@ -347,11 +371,16 @@ impl Engine {
                         }
                     }
                 }
-                if s.attribution && cands.is_empty() {
+                let picked = resolve(cands);
+                if let (Some(k), true) = (cache_key, joined.is_empty()) {
+                    // With values only the joined view shows, the result holds text: not kept.
+                    self.scan_cache.put(k, picked.as_slice().into());
+                }
+                if s.attribution && picked.is_empty() {
                     return None;
                 }
                 Some(Scanned {
-                    picked: resolve(cands),
+                    picked,
                     view,
                     splits: Vec::new(),
                     joined,
@@ -481,8 +510,10 @@ impl Engine {
             let joined = format!("{}{}", &ta[from..], &tb[..to]);
             let seam = ta.len() - from;
             let ta_len = ta.len();
-            let crossing: Vec<Candidate> = resolve(self.scanner.candidates(&joined, None))
-                .into_iter()
+            let crossing: Vec<Candidate> = self
+                .seam_candidates(&joined)
+                .iter()
+                .copied()
                 .filter(|c| c.start < seam && c.end > seam)
                 .collect();
             for c in crossing {
@@ -531,6 +562,20 @@ impl Engine {
             }
         }
         whole
+    }
+
+    /// What the catalogue keeps in a seam window (remembered: the same blocks come every turn).
+    fn seam_candidates(&self, window: &str) -> crate::scan_cache::Picked {
+        let key = self.scan_cache.key(Scan::Seam, None, window);
+        if let Some(picked) = key.and_then(|k| self.scan_cache.get(k)) {
+            return picked;
+        }
+        let picked: crate::scan_cache::Picked =
+            resolve(self.scanner.candidates(window, None)).into();
+        if let Some(k) = key {
+            self.scan_cache.put(k, picked.clone());
+        }
+        picked
     }
 
     /// Pseudonym-shaped literals of the input (a host literally named `ec2-001`). One that is

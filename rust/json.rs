@@ -106,10 +106,7 @@ pub(crate) fn decode(raw: &[u8], s: Str) -> Decoded<'_> {
     while i < content.len() {
         let at = (s.start + i) as u32;
         if content[i] != b'\\' {
-            let run = content[i..]
-                .iter()
-                .position(|&b| b == b'\\')
-                .unwrap_or(content.len() - i);
+            let run = memchr::memchr(b'\\', &content[i..]).unwrap_or(content.len() - i);
             text.push_str(std::str::from_utf8(&content[i..i + run]).expect("checked UTF-8"));
             map.extend((0..run as u32).map(|k| at + k));
             i += run;
@@ -273,11 +270,14 @@ impl Parser<'_> {
         let start = self.pos;
         let mut escaped = false;
         loop {
-            let Some(off) = memchr3(b'"', b'\\', self.raw, self.pos) else {
+            let Some(off) = memchr::memchr2(b'"', b'\\', &self.raw[self.pos..]) else {
                 return Err(self.err("unterminated string"));
             };
-            if let Some(bad) = self.raw[self.pos..off].iter().position(|&b| b < 0x20) {
-                self.pos += bad;
+            let off = self.pos + off;
+            // Without an early exit the check compiles to SIMD; the rare error case looks again.
+            let run = &self.raw[self.pos..off];
+            if run.iter().fold(0u8, |bad, &b| bad | u8::from(b < 0x20)) != 0 {
+                self.pos += run.iter().position(|&b| b < 0x20).expect("found above");
                 return Err(self.err("control character in string"));
             }
             self.pos = off;
@@ -351,13 +351,6 @@ impl Parser<'_> {
 }
 
 /// Position of the next `a` or `b` at or after `from`. The scan is the hot loop of parsing.
-fn memchr3(a: u8, b: u8, hay: &[u8], from: usize) -> Option<usize> {
-    hay[from..]
-        .iter()
-        .position(|&c| c == a || c == b)
-        .map(|i| i + from)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

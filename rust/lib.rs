@@ -13,6 +13,7 @@ mod mapping;
 mod pseudonym;
 #[cfg(feature = "python")]
 mod python;
+mod scan_cache;
 mod scanner;
 mod sse;
 mod unmask;

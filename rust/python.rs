@@ -273,12 +273,13 @@ fn entry_dict<'py>(py: Python<'py>, e: &crate::Entry) -> PyResult<Bound<'py, PyD
 #[pymethods]
 impl CoreObj {
     #[new]
-    #[pyo3(signature = (catalogues = Vec::new(), enable = Vec::new(), disable = Vec::new()))]
+    #[pyo3(signature = (catalogues = Vec::new(), enable = Vec::new(), disable = Vec::new(), scan_cache = None))]
     fn new(
         py: Python<'_>,
         catalogues: Vec<(String, String)>,
         enable: Vec<String>,
         disable: Vec<String>,
+        scan_cache: Option<usize>,
     ) -> PyResult<Self> {
         guarded(py, move || {
             let mut catalogue = Catalogue::builtin()?;
@@ -291,10 +292,11 @@ impl CoreObj {
             for name in &disable {
                 catalogue.set_enabled(name, false, "<settings>")?;
             }
-            Ok(CoreObj {
-                engine: Engine::new(&catalogue)?,
-                catalogue,
-            })
+            let engine = match scan_cache {
+                Some(limit) => Engine::with_scan_cache(&catalogue, limit)?,
+                None => Engine::new(&catalogue)?,
+            };
+            Ok(CoreObj { engine, catalogue })
         })
     }
 

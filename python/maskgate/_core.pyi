@@ -88,8 +88,14 @@ class Core:
     """The compiled catalogue and this process's map."""
 
     def __new__(
-        cls, catalogues: list[tuple[str, str]] = ..., enable: list[str] = ..., disable: list[str] = ...
-    ) -> Core: ...
+        cls,
+        catalogues: list[tuple[str, str]] = ...,
+        enable: list[str] = ...,
+        disable: list[str] = ...,
+        scan_cache: int | None = None,
+    ) -> Core:
+        """`scan_cache`: how many strings' pass-1 results to remember across requests (twice that
+        at most; 0 turns it off; None: the default). Results are the same either way."""
     def catalogue(self) -> list[dict[str, Any]]: ...
     def only(self, name: str) -> Core: ...
     def scan(self, text: str, namespace: str = "default") -> list[Finding]: ...
