@@ -20,6 +20,20 @@ fn is_bucket(s: &str) -> bool {
         && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
 }
 
+/// A KMS key ID: a UUID (`1234abcd-12ab-34cd-56ef-1234567890ab`) or a multi-Region `mrk-` ID.
+fn is_key_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    let uuid = b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    let mrk = s
+        .strip_prefix("mrk-")
+        .is_some_and(|h| h.len() == 32 && h.bytes().all(|c| c.is_ascii_hexdigit()));
+    uuid || mrk
+}
+
 /// The account a modern access key ID (`AKIA`/`ASIA` + 16 base32) was created in.
 fn key_account(key: &str) -> Option<String> {
     let b = key.as_bytes();
@@ -50,6 +64,15 @@ pub(crate) fn held(kind: &str, value: &str) -> Vec<(Arc<str>, Arc<str>)> {
             if parts.len() == 6 {
                 if is_account(parts[4]) {
                     out.push(("acct".into(), parts[4].into()));
+                }
+                if parts[2] == "kms" {
+                    // key/<id> or alias/<name>: `list-keys`/`list-aliases` print them bare
+                    // beside the ARN.
+                    if let Some(id) = parts[5].strip_prefix("key/").filter(|i| is_key_id(i)) {
+                        out.push(("kms".into(), id.into()));
+                    } else if parts[5].starts_with("alias/") && parts[5].len() > "alias/".len() {
+                        out.push(("kms".into(), parts[5].into()));
+                    }
                 }
                 if parts[2] == "s3" && parts[3].is_empty() && parts[4].is_empty() {
                     let bucket = parts[5].split('/').next().unwrap_or("");
@@ -93,6 +116,27 @@ mod tests {
                 &[("bucket", "acme-logs")],
             ),
             ("arn", "arn:aws:iam::aws:policy/ReadOnly", &[]),
+            (
+                "arn",
+                "arn:aws:kms:us-east-1:123456789012:key/679bf6a3-ed99-47ed-99b1-22a41501fde1",
+                &[
+                    ("acct", "123456789012"),
+                    ("kms", "679bf6a3-ed99-47ed-99b1-22a41501fde1"),
+                ],
+            ),
+            (
+                "arn",
+                "arn:aws:kms:eu-west-2:123456789012:alias/acme-payments-prod",
+                &[
+                    ("acct", "123456789012"),
+                    ("kms", "alias/acme-payments-prod"),
+                ],
+            ),
+            (
+                "arn",
+                "arn:aws:kms:us-east-1:123456789012:key/not-a-key",
+                &[("acct", "123456789012")],
+            ),
             (
                 "ecr",
                 "123456789012.dkr.ecr.us-east-1.amazonaws.com",
