@@ -89,6 +89,7 @@ class Engine:
         disable: Iterable[str] = (),
         store: MappingStore | None = None,
         namespace: str = DEFAULT_NAMESPACE,
+        scan_cache: int | None = None,
     ) -> None:
         paths: list[str | Path]
         if catalogue is None:
@@ -97,7 +98,9 @@ class Engine:
             paths = [catalogue]
         else:
             paths = list(catalogue)
-        self.core = _core.Core([read_catalogue(p) for p in paths], list(enable), list(disable))
+        # scan_cache: strings whose pass-1 results are remembered across requests (None: the
+        # default; 0: off). Results are identical either way; only the time differs.
+        self.core = _core.Core([read_catalogue(p) for p in paths], list(enable), list(disable), scan_cache)
         self.store = store
         self.namespace = namespace
         self._warm: set[str] = set()
@@ -106,7 +109,13 @@ class Engine:
     @classmethod
     def from_settings(cls, settings: Settings, store: MappingStore | None = None) -> Engine:
         """The engine the settings describe (catalogues, enable, disable): the one place that builds it."""
-        return cls(settings.catalogues, enable=settings.enable, disable=settings.disable, store=store)
+        return cls(
+            settings.catalogues,
+            enable=settings.enable,
+            disable=settings.disable,
+            store=store,
+            scan_cache=settings.scan_cache,
+        )
 
     # -- synchronous API (no store, or a store driven by its own event loop) --------------
 

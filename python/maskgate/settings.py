@@ -21,6 +21,8 @@ DEFAULT_MAX_IDENTIFIERS = 10_000
 DEFAULT_MAX_STRING = 8 * 1024 * 1024
 DEFAULT_BODY_TIMEOUT = 60.0
 DEFAULT_TENANT = "default"
+# Strings whose scan results the engine remembers across requests (twice this many at most).
+DEFAULT_SCAN_CACHE = 16_384
 
 
 class SettingsError(Exception):
@@ -111,6 +113,7 @@ class Settings:
     catalogues: tuple[Path, ...] = ()
     enable: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()
+    scan_cache: int = DEFAULT_SCAN_CACHE
     tenants: tuple[Tenant, ...] = ()
     routes: tuple[Route, ...] = ()
     log_format: str = "auto"
@@ -183,6 +186,7 @@ class Settings:
             "catalogues": tuple(base / p for p in masking.get("catalogues", [])),
             "enable": tuple(enable),
             "disable": tuple(masking.get("disable", [])),
+            "scan_cache": num("MASKGATE_SCAN_CACHE", masking, "masking", "scan_cache", DEFAULT_SCAN_CACHE, int),
             "tenants": tuple(_tenant(env, t) for t in doc.get("tenants", [])),
             "routes": tuple(_route(env, r) for r in doc.get("routes", [])),
             "log_format": env.get("MASKGATE_LOG_FORMAT") or server.get("log_format") or "auto",
@@ -223,7 +227,7 @@ _SCHEMA: dict[str, frozenset[str]] = {
     ),
     "upstream": frozenset({"url", "api_key_env", "timeout_seconds"}),
     "store": frozenset({"redis_url", "redis_prefix", "path", "ttl_seconds"}),
-    "masking": frozenset({"enable", "disable", "private_network", "catalogues"}),
+    "masking": frozenset({"enable", "disable", "private_network", "catalogues", "scan_cache"}),
     "tenants": frozenset({"name", "key", "key_env"}),
     "routes": frozenset({"model", "litellm_model", "api_base", "api_key", "api_key_env"}),
     "claude_code": frozenset(
@@ -406,6 +410,8 @@ def _check(s: Settings) -> None:
     ):
         if not value > 0:
             raise SettingsError(f"{name} must be positive")
+    if s.scan_cache < 0:
+        raise SettingsError("MASKGATE_SCAN_CACHE must be 0 (off) or a positive number of strings")
     if s.store_key_previous and not s.store_key:
         raise SettingsError("MASKGATE_STORE_KEY_PREVIOUS needs MASKGATE_STORE_KEY (the new current key)")
     if s.log_format not in {"auto", "json", "text"}:

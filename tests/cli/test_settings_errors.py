@@ -200,3 +200,15 @@ def test_claude_with_the_store_down_says_so(tmp_path: Path) -> None:
         r = run_cli(["claude", "-p", "hello"], env, timeout=90)
     assert r.returncode == 2 and "mapping store" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "ran").exists()
+
+
+def test_scan_cache_setting() -> None:
+    """MASKGATE_SCAN_CACHE reaches the engine; a negative one is refused naming the variable."""
+    from maskgate.engine import Engine
+    from maskgate.settings import Settings, SettingsError
+
+    s = Settings.from_env({"MASKGATE_MASTER_KEY": "k" * 32, "MASKGATE_SCAN_CACHE": "0"})
+    assert s.scan_cache == 0
+    Engine.from_settings(s)  # accepted by the core
+    with pytest.raises(SettingsError, match="MASKGATE_SCAN_CACHE"):
+        Settings.from_env({"MASKGATE_MASTER_KEY": "k" * 32, "MASKGATE_SCAN_CACHE": "-1"})
