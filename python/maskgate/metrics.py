@@ -100,6 +100,14 @@ class InstrumentedStore:
             self._err("load")
             raise
 
+    async def changes(self, namespace: str, since: int) -> tuple[list[tuple[str, int, str]], int]:
+        self._op("changes")
+        try:
+            return await self.inner.changes(namespace, since)
+        except StoreError:
+            self._err("changes")
+            raise
+
     async def ping(self) -> bool:
         self._op("ping")
         ok = await self.inner.ping()

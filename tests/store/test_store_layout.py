@@ -100,7 +100,7 @@ async def test_redis_one_round_trip_per_call(shared_redis: str) -> None:
         await a.aclose()
         await b.aclose()
         cleanup = RedisStore.from_url(shared_redis, key, prefix=RUN_PREFIX)
-        await cleanup._client.delete(*(f"{RUN_PREFIX}{{{ns}}}:{s}" for s in ("o2p", "p2o", "ctr")))
+        await cleanup._client.delete(*(f"{RUN_PREFIX}{{{ns}}}:{s}" for s in ("o2p", "p2o", "ctr", "log", "head")))
         await cleanup.aclose()
 
 
@@ -111,7 +111,7 @@ async def test_redis_cluster_keys_share_a_slot(backend: Backend) -> None:
     client = backend.sync_client()
     try:
         keys = backend.redis_keys(client)
-        assert len(keys) == 3
+        assert len(keys) == 5  # o2p, p2o, ctr, log, head
         assert len({client.keyslot(k) for k in keys}) == 1
     finally:
         client.close()

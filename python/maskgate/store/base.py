@@ -7,6 +7,7 @@ their message, because exception text ends up in logs and HTTP error bodies.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -15,6 +16,9 @@ DEFAULT_TTL_SECONDS = 7 * 24 * 3600
 
 MAX_NAMESPACE_LEN = 256
 MAX_KIND_LEN = 64
+
+MARK_SEQ_BITS = 40
+"""A change mark is ``epoch << MARK_SEQ_BITS | seq``; 0 means "nothing seen yet"."""
 
 
 class StoreError(Exception):
@@ -45,6 +49,18 @@ class MappingStore(Protocol):
         """Every live mapping of the namespace as (kind, n, original); used to warm a process cache."""
         ...
 
+    async def changes(self, namespace: str, since: int) -> tuple[list[tuple[str, int, str]], int]:
+        """What was created in the namespace after the mark `since`, as (kind, n, original) in the order
+        it was created, and the mark to pass next time. ONE round trip. Every process of every replica
+        calls it before it masks, so that a value learned anywhere is masked everywhere.
+
+        The mark carries the namespace's epoch, a random number chosen when the namespace is created.
+        When the epoch of `since` is not the current one (the store was flushed or recreated, or the
+        namespace expired), the answer is every live entry, as for ``since = 0``, and the caller must
+        drop what it holds for the namespace first (see `mark_epoch`). A namespace with nothing in it
+        answers ``([], 0)``. Refreshes the TTL like `load`."""
+        ...
+
     async def ping(self) -> bool:
         """True when the backend answers; never raises, so health checks can call it freely."""
         ...
@@ -52,6 +68,29 @@ class MappingStore(Protocol):
     async def aclose(self) -> None:
         """Release connections/threads; the store must not be used afterwards."""
         ...
+
+
+def make_mark(epoch: int, seq: int) -> int:
+    return (epoch << MARK_SEQ_BITS) | seq
+
+
+def mark_epoch(mark: int) -> int:
+    """The epoch part of a change mark: when it differs from the caller's, the answer was a full reload."""
+    return mark >> MARK_SEQ_BITS
+
+
+def mark_seq(mark: int) -> int:
+    return mark & ((1 << MARK_SEQ_BITS) - 1)
+
+
+def new_epoch() -> int:
+    """A random non-zero epoch (32 bits: a recreated namespace is told apart from its predecessor)."""
+    return secrets.randbits(32) | 1
+
+
+def check_mark(mark: int) -> None:
+    if not isinstance(mark, int) or isinstance(mark, bool) or mark < 0:
+        raise StoreError("a change mark must be a non-negative integer")
 
 
 def check_namespace(namespace: str) -> None:

@@ -6,11 +6,15 @@ Layout (all originals encrypted, see crypto.py)::
     counters(ns, kind, last_n, PRIMARY KEY(ns, kind))   -- never expire, so n is never handed out twice
     mappings(ns, idx, kind, n, value,
              PRIMARY KEY(ns, idx), UNIQUE(ns, kind, n)) -- idx = HMAC index hash, value = AES-GCM blob
+    journals(ns PRIMARY KEY, epoch, seq)                -- per-namespace change log head, dies with it
+    journal(ns, seq, kind, n, PRIMARY KEY(ns, seq))     -- (kind, n) in creation order: no originals,
+                                                           changes() joins it to the sealed mappings
 
 Why it is correct with several uvicorn workers: every get_or_create is one ``BEGIN IMMEDIATE``
 transaction, which takes SQLite's single write lock before reading, so "look up, else allocate
 counter + 1" cannot interleave between processes; the unique constraints are a second line of defence.
-WAL mode lets readers (lookup/load) run while a writer commits.
+WAL mode lets readers (lookup/load) run while a writer commits. The journal's seq is taken inside
+the same write transaction, so seq order is commit order and a reader's snapshot never has a gap.
 
 Why ``synchronous=FULL``: in WAL mode NORMAL is already safe against corruption and against kill -9 (a
 committed transaction is in the OS page cache), but a power cut could drop the last commits. Then a
@@ -42,9 +46,14 @@ from .base import (
     StoreError,
     StoreUnavailable,
     check_kind,
+    check_mark,
     check_namespace,
     check_ttl,
     dedupe,
+    make_mark,
+    mark_epoch,
+    mark_seq,
+    new_epoch,
 )
 from .crypto import StoreKey
 
@@ -79,8 +88,22 @@ CREATE TABLE IF NOT EXISTS mappings(
     PRIMARY KEY(ns, idx),
     UNIQUE(ns, kind, n)
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO meta(k, v) VALUES ('schema', '1');
+CREATE TABLE IF NOT EXISTS journals(
+    ns TEXT PRIMARY KEY,
+    epoch INTEGER NOT NULL,
+    seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS journal(
+    ns TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY(ns, seq)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO meta(k, v) VALUES ('schema', '2');
 """
+SCHEMA_VERSION = "2"
+
 
 _CHUNK = 400  # keeps every statement well under SQLite's bound-parameter limit
 
@@ -160,6 +183,17 @@ class EmbeddedStore:
             if original is not None:
                 out.append((kind, n, original))
         return out
+
+    async def changes(self, namespace: str, since: int) -> tuple[list[tuple[str, int, str]], int]:
+        check_namespace(namespace)
+        check_mark(since)
+        rows, mark = await self._run(lambda c: self._changes_sync(c, namespace, since))
+        out: list[tuple[str, int, str]] = []
+        for kind, n, blob in rows:
+            original = self._decrypt_or_none(namespace, kind, n, blob)
+            if original is not None:
+                out.append((kind, n, original))
+        return out, mark
 
     async def ping(self) -> bool:
         try:
@@ -314,7 +348,8 @@ class EmbeddedStore:
         """Inside a write txn: drop the namespace's mappings if it expired, then push its expiry."""
         row = conn.execute("SELECT expires_at FROM namespaces WHERE ns = ?", (ns,)).fetchone()
         if row is not None and row[0] <= now:
-            conn.execute("DELETE FROM mappings WHERE ns = ?", (ns,))
+            for table in ("mappings", "journal", "journals"):
+                conn.execute(f"DELETE FROM {table} WHERE ns = ?", (ns,))
         conn.execute(
             "INSERT INTO namespaces(ns, expires_at) VALUES (?, ?) "
             "ON CONFLICT(ns) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
@@ -350,6 +385,10 @@ class EmbeddedStore:
             cur = conn.execute(
                 "DELETE FROM mappings WHERE ns IN (SELECT ns FROM namespaces WHERE expires_at <= ?)", (now,)
             )
+            for table in ("journal", "journals"):
+                conn.execute(
+                    f"DELETE FROM {table} WHERE ns IN (SELECT ns FROM namespaces WHERE expires_at <= ?)", (now,)
+                )
             conn.execute("DELETE FROM namespaces WHERE expires_at <= ?", (now,))
             return cur.rowcount
 
@@ -405,6 +444,7 @@ class EmbeddedStore:
                     "ON CONFLICT(ns, kind) DO UPDATE SET last_n = max(last_n, excluded.last_n)",
                     [(ns, k, counters[k]) for k in sorted(dirty)],
                 )
+                _journal(conn, ns, [(kind, n) for _, _, kind, n, _ in inserts])
             return out
 
         return self._in_write_txn(conn, body)
@@ -453,6 +493,38 @@ class EmbeddedStore:
             self._touch_read(conn, ns, now, expires_at)
         return rows
 
+    def _changes_sync(self, conn: sqlite3.Connection, ns: str, since: int) -> tuple[list[tuple[str, int, bytes]], int]:
+        now = time.time()
+        conn.execute("BEGIN")  # one snapshot: the head and the entries agree
+        try:
+            expires_at = self._live(conn, ns, now)
+            head = None
+            if expires_at is not None:
+                head = conn.execute("SELECT epoch, seq FROM journals WHERE ns = ?", (ns,)).fetchone()
+            rows: list[tuple[str, int, bytes]] = []
+            mark = 0
+            if head is not None:
+                epoch, seq = int(head[0]), int(head[1])
+                mark = make_mark(epoch, seq)
+                # Another epoch, or a mark from the future (the file was replaced by an older copy):
+                # everything, and the caller starts over.
+                start = mark_seq(since) if mark_epoch(since) == epoch and mark_seq(since) <= seq else 0
+                if start < seq:
+                    rows = [
+                        (kind, int(n), bytes(value))
+                        for kind, n, value in conn.execute(
+                            "SELECT m.kind, m.n, m.value FROM journal j JOIN mappings m "
+                            "ON m.ns = j.ns AND m.kind = j.kind AND m.n = j.n "
+                            "WHERE j.ns = ? AND j.seq > ? ORDER BY j.seq",
+                            (ns, start),
+                        )
+                    ]
+        finally:
+            conn.execute("COMMIT")
+        if expires_at is not None:
+            self._touch_read(conn, ns, now, expires_at)
+        return rows, mark
+
     def _rekey_ns_sync(self, conn: sqlite3.Connection, ns: str) -> int:
         def body() -> int:
             rows = conn.execute("SELECT idx, kind, n, value FROM mappings WHERE ns = ?", (ns,)).fetchall()
@@ -484,11 +556,33 @@ def _namespaces_sync(conn: sqlite3.Connection) -> list[str]:
     return [str(r[0]) for r in conn.execute("SELECT DISTINCT ns FROM mappings")]
 
 
+def _journal(conn: sqlite3.Connection, ns: str, refs: Sequence[tuple[str, int]]) -> None:
+    """Inside a write txn: append new (kind, n) to the namespace's change log (started on first use)."""
+    head = conn.execute("SELECT seq FROM journals WHERE ns = ?", (ns,)).fetchone()
+    seq = int(head[0]) if head else 0
+    if head is None:
+        conn.execute("INSERT INTO journals(ns, epoch, seq) VALUES (?, ?, 0)", (ns, new_epoch()))
+    conn.executemany(
+        "INSERT INTO journal(ns, seq, kind, n) VALUES (?, ?, ?, ?)",
+        [(ns, seq + i, kind, n) for i, (kind, n) in enumerate(refs, start=1)],
+    )
+    conn.execute("UPDATE journals SET seq = ? WHERE ns = ?", (seq + len(refs), ns))
+
+
 def _create_schema(conn: sqlite3.Connection) -> None:
     # Statement by statement: executescript() would COMMIT the surrounding BEGIN IMMEDIATE.
     for stmt in _SCHEMA.split(";"):
         if stmt.strip():
             conn.execute(stmt)
+    row = conn.execute("SELECT v FROM meta WHERE k = 'schema'").fetchone()
+    if row is not None and row[0] == "1":
+        # A file from before the change log: every namespace's mappings become its first entries.
+        for (ns,) in conn.execute("SELECT DISTINCT ns FROM mappings").fetchall():
+            refs = conn.execute("SELECT kind, n FROM mappings WHERE ns = ? ORDER BY kind, n", (ns,)).fetchall()
+            conn.execute("DELETE FROM journal WHERE ns = ?", (ns,))
+            conn.execute("DELETE FROM journals WHERE ns = ?", (ns,))
+            _journal(conn, ns, [(str(k), int(n)) for k, n in refs])
+        conn.execute("UPDATE meta SET v = ? WHERE k = 'schema'", (SCHEMA_VERSION,))
 
 
 def _sqlite_reason(exc: sqlite3.Error) -> str:

@@ -1,11 +1,17 @@
 """Redis mapping store, shared by every gateway replica (standalone Redis or Redis Cluster).
 
-Layout per namespace; the ``{ns}`` hash tag keeps all three keys in one cluster slot, so one Lua script
+Layout per namespace; the ``{ns}`` hash tag keeps all five keys in one cluster slot, so one Lua script
 can touch them atomically::
 
     <prefix>{<ns>}:o2p   hash  index_hash (32-byte HMAC) -> "kind:n"       TTL, refreshed on use
     <prefix>{<ns>}:p2o   hash  "kind:n" -> version|nonce|AES-GCM(original)  TTL, refreshed on use
     <prefix>{<ns>}:ctr   hash  kind -> last n                               no TTL: n never goes back
+    <prefix>{<ns>}:log   zset  "kind:n" scored by seq (creation order)     TTL, refreshed on use
+    <prefix>{<ns>}:head  hash  epoch, seq (the change log's head)          TTL, refreshed on use
+
+The change log holds no original: ``changes()`` reads the sealed values from p2o in the same script.
+A namespace whose keys expired or were flushed loses its head, and the next write starts a new epoch
+(a random number the client sends), so every process notices and reloads.
 
 get_or_create is one EVALSHA (EVAL on NOSCRIPT) per attempt. The ciphertext is bound to its slot
 ``(namespace, kind, n)``, and only the client holds the key, so the client has to encrypt for the n the
@@ -49,9 +55,14 @@ from .base import (
     StoreError,
     StoreUnavailable,
     check_kind,
+    check_mark,
     check_namespace,
     check_ttl,
     dedupe,
+    make_mark,
+    mark_epoch,
+    mark_seq,
+    new_epoch,
 )
 from .crypto import StoreKey
 
@@ -68,20 +79,21 @@ _COUNTER_CACHE_SIZE = 4096
 _REKEY_BATCH = 500
 _SEEN_CACHE_SIZE = 50_000  # hints only: the script re-checks everything, so staleness costs a retry
 
-# KEYS: o2p, p2o, ctr.  ARGV: ttl_ms, H, F, then F pairs kind, floor, then per item: kind, expected_n,
-# blob, hash_1..hash_H (hash_1 = current key). expected_n 0 means "I believe it exists"; a kind's next n
-# is max(counter, floor) + 1. Returns {ok, ref_1..ref_N, kind, counter, kind, counter, ...}; on ok=0
-# nothing was written and the refs of items that do not exist are "".
+# KEYS: o2p, p2o, ctr, log, head.  ARGV: ttl_ms, H, F, epoch, then F pairs kind, floor, then per item:
+# kind, expected_n, blob, hash_1..hash_H (hash_1 = current key). expected_n 0 means "I believe it
+# exists"; a kind's next n is max(counter, floor) + 1; epoch is used when the log has no head yet.
+# Returns {ok, ref_1..ref_N, kind, counter, kind, counter, ...}; on ok=0 nothing was written and the
+# refs of items that do not exist are "".
 _GET_OR_CREATE = r"""
-local o2p, p2o, ctr = KEYS[1], KEYS[2], KEYS[3]
+local o2p, p2o, ctr, log, head = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local ttl = tonumber(ARGV[1])
 local H = tonumber(ARGV[2])
 local F = tonumber(ARGV[3])
 local floor = {}
 for f = 1, F do
-  floor[ARGV[2 + 2 * f]] = tonumber(ARGV[3 + 2 * f])
+  floor[ARGV[3 + 2 * f]] = tonumber(ARGV[4 + 2 * f])
 end
-local base = 3 + 2 * F
+local base = 4 + 2 * F
 local stride = 3 + H
 local count = (#ARGV - base) / stride
 local refs, at, nxt, kinds, stored = {}, {}, {}, {}, {}
@@ -115,11 +127,18 @@ for i = 1, count do
 end
 local out = {ok}
 if ok == 1 then
+  local seq = false
   for i = 1, count do
     local b = base + (i - 1) * stride
     if at[i] == 0 then
       redis.call('HSET', o2p, ARGV[b + 4], refs[i])
       redis.call('HSET', p2o, refs[i], ARGV[b + 3])
+      if not seq then
+        if redis.call('HSETNX', head, 'epoch', ARGV[4]) == 1 then redis.call('HSET', head, 'seq', 0) end
+        seq = tonumber(redis.call('HGET', head, 'seq') or '0')
+      end
+      seq = seq + 1
+      redis.call('ZADD', log, seq, refs[i])
     elseif at[i] > 1 then
       redis.call('HSET', o2p, ARGV[b + 4], refs[i])
       redis.call('HDEL', o2p, ARGV[b + 3 + at[i]])
@@ -129,8 +148,8 @@ if ok == 1 then
   for _, kind in ipairs(kinds) do
     if nxt[kind] > stored[kind] then redis.call('HSET', ctr, kind, nxt[kind]) end
   end
-  redis.call('PEXPIRE', o2p, ttl)
-  redis.call('PEXPIRE', p2o, ttl)
+  if seq then redis.call('HSET', head, 'seq', seq) end
+  for _, k in ipairs({o2p, p2o, log, head}) do redis.call('PEXPIRE', k, ttl) end
 else
   for i = 1, count do
     if at[i] == 0 then out[#out + 1] = '' else out[#out + 1] = refs[i] end
@@ -143,22 +162,43 @@ end
 return out
 """
 
-# KEYS: o2p, p2o.  ARGV: ttl_ms, field...  -> values (nil when missing); refreshes the TTL.
+# KEYS: o2p, p2o, log, head.  ARGV: ttl_ms, field...  -> values (nil when missing); refreshes the TTL.
 _LOOKUP = r"""
 local out = {}
 for i = 2, #ARGV do
   out[i - 1] = redis.call('HGET', KEYS[2], ARGV[i])
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[1])
+for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[1]) end
 return out
 """
 
-# KEYS: o2p, p2o.  ARGV: ttl_ms  -> flat HGETALL of p2o; refreshes the TTL.
+# KEYS: o2p, p2o, log, head.  ARGV: ttl_ms  -> flat HGETALL of p2o; refreshes the TTL.
 _LOAD = r"""
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[1])
+for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[1]) end
 return redis.call('HGETALL', KEYS[2])
+"""
+
+# KEYS: o2p, p2o, log, head.  ARGV: ttl_ms, since_epoch, since_seq  -> {epoch, seq, field, blob, ...}
+# with the entries logged after since_seq in log order, or after 0 when the epoch is another one or
+# since_seq is ahead of the head (a Redis that lost writes). {"0", "0"} when the namespace is empty.
+_CHANGES = r"""
+local head = redis.call('HMGET', KEYS[4], 'epoch', 'seq')
+if not head[1] then return {'0', '0'} end
+local seq = tonumber(head[2] or '0')
+local from = tonumber(ARGV[3])
+if head[1] ~= ARGV[2] or from > seq then from = 0 end
+for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[1]) end
+local out = {head[1], tostring(seq)}
+if from < seq then
+  for _, field in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. from, '+inf')) do
+    local blob = redis.call('HGET', KEYS[2], field)
+    if blob then
+      out[#out + 1] = field
+      out[#out + 1] = blob
+    end
+  end
+end
+return out
 """
 
 # KEYS: o2p, p2o.  ARGV: H, then per entry: field, old_blob, new_blob, hash_1..hash_H.
@@ -239,6 +279,7 @@ class RedisStore:
         self._goc = _Script(_GET_OR_CREATE)
         self._lookup = _Script(_LOOKUP)
         self._load = _Script(_LOAD)
+        self._changes = _Script(_CHANGES)
         self._rekey = _Script(_REKEY)
         self._closed = False
         self.round_trips = 0
@@ -291,9 +332,15 @@ class RedisStore:
     def __repr__(self) -> str:
         return f"RedisStore(prefix={self._prefix!r}, ttl_seconds={self._ttl_ms / 1000:g})"
 
-    def _keys(self, namespace: str) -> tuple[str, str, str]:
+    def _keys(self, namespace: str) -> tuple[str, str, str, str, str]:
+        """o2p, p2o, ctr, log, head: one hash tag, so one cluster slot."""
         base = f"{self._prefix}{{{namespace}}}:"
-        return base + "o2p", base + "p2o", base + "ctr"
+        return base + "o2p", base + "p2o", base + "ctr", base + "log", base + "head"
+
+    def _ttl_keys(self, namespace: str) -> list[str]:
+        """The keys that live and expire together (all but the counters)."""
+        o2p, p2o, _, log_key, head = self._keys(namespace)
+        return [o2p, p2o, log_key, head]
 
     async def _call(self, aw: Awaitable[T]) -> T:
         """Await a Redis operation, turning transport failures into StoreUnavailable (message-safe)."""
@@ -348,7 +395,7 @@ class RedisStore:
             # The highest n seen per kind: the plan, and the floor below which Redis may not go.
             floors = self._counters.get(namespace, {})
             planned = {kind: floors.get(kind, 0) for kind in kinds}
-            args: list[Any] = [self._ttl_ms, self._key.key_count, len(kinds)]
+            args: list[Any] = [self._ttl_ms, self._key.key_count, len(kinds), new_epoch()]
             for kind in kinds:
                 args += [kind, planned[kind]]
             for (kind, original), hs, ref in zip(unique, hashes, known, strict=True):
@@ -378,9 +425,8 @@ class RedisStore:
             check_kind(kind)
         if not norm:
             return []
-        o2p, p2o, _ = self._keys(namespace)
         fields = [f"{kind}:{n}" for kind, n in norm]
-        reply = await self._call(self._lookup(self._client, [o2p, p2o], [self._ttl_ms, *fields]))
+        reply = await self._call(self._lookup(self._client, self._ttl_keys(namespace), [self._ttl_ms, *fields]))
         if not isinstance(reply, list) or len(reply) > len(norm):
             raise StoreError("redis store: unexpected reply")
         reply = reply + [None] * (len(norm) - len(reply))  # Lua drops trailing nils
@@ -391,16 +437,23 @@ class RedisStore:
 
     async def load(self, namespace: str) -> list[tuple[str, int, str]]:
         check_namespace(namespace)
-        o2p, p2o, _ = self._keys(namespace)
-        reply = await self._call(self._load(self._client, [o2p, p2o], [self._ttl_ms]))
-        out: list[tuple[str, int, str]] = []
-        for field, blob in zip(reply[0::2], reply[1::2], strict=True):
-            kind, n = _parse_ref(field)
-            original = self._decrypt_or_none(namespace, kind, n, blob)
-            if original is not None:
-                out.append((kind, n, original))
+        reply = await self._call(self._load(self._client, self._ttl_keys(namespace), [self._ttl_ms]))
+        out = self._entries(namespace, reply)
         out.sort(key=lambda t: (t[0], t[1]))
         return out
+
+    async def changes(self, namespace: str, since: int) -> tuple[list[tuple[str, int, str]], int]:
+        check_namespace(namespace)
+        check_mark(since)
+        args = [self._ttl_ms, str(mark_epoch(since)), mark_seq(since)]
+        reply = await self._call(self._changes(self._client, self._ttl_keys(namespace), args))
+        if not isinstance(reply, list) or len(reply) < 2 or len(reply) % 2:
+            raise StoreError("redis store: unexpected reply")
+        try:
+            epoch, seq = int(_text(reply[0])), int(_text(reply[1]))
+        except ValueError:
+            raise StoreError("redis store: unexpected reply") from None
+        return self._entries(namespace, reply[2:]), make_mark(epoch, seq) if epoch else 0
 
     async def ping(self) -> bool:
         try:
@@ -423,7 +476,7 @@ class RedisStore:
         namespace (``rekey_all``) before removing a previous key from the configuration.
         """
         check_namespace(namespace)
-        o2p, p2o, _ = self._keys(namespace)
+        o2p, p2o, *_ = self._keys(namespace)
         values: dict[Any, Any] = await self._call(self._client.hgetall(p2o))
         index: dict[Any, Any] = await self._call(self._client.hgetall(o2p))
         batches: list[list[Any]] = []
@@ -489,6 +542,16 @@ class RedisStore:
         self._counters[namespace] = merged
         while len(self._counters) > _COUNTER_CACHE_SIZE:
             self._counters.popitem(last=False)
+
+    def _entries(self, namespace: str, flat: list[Any]) -> list[tuple[str, int, str]]:
+        """(kind, n, original) of a flat field, blob, field, blob... reply, in its order."""
+        out: list[tuple[str, int, str]] = []
+        for field, blob in zip(flat[0::2], flat[1::2], strict=True):
+            kind, n = _parse_ref(field)
+            original = self._decrypt_or_none(namespace, kind, n, blob)
+            if original is not None:
+                out.append((kind, n, original))
+        return out
 
     def _decrypt_or_none(self, namespace: str, kind: str, n: int, blob: bytes) -> str | None:
         try:
