@@ -20,9 +20,8 @@ dev: ## rebuild the native module in place after editing rust/
 services: ## start Redis on 127.0.0.1:6379 unless one answers
 	bash .ci/services.sh
 
-test: services ## the whole suite: cargo tests, then pytest
-	cargo test --quiet
-	$(PY) -m pytest
+test: services ## cargo test, pytest tests/ and benches/ (.ci/test.sh; what CI runs)
+	bash .ci/test.sh
 
 lint:
 	cargo fmt --check
