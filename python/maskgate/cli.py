@@ -273,6 +273,20 @@ def _doctor(args: argparse.Namespace) -> int:
     return doctor.exit_code(checks)
 
 
+def _setup(args: argparse.Namespace) -> int:
+    import os
+
+    from maskgate import setup
+
+    try:
+        if args.undo:
+            return setup.undo(os.environ, _say)
+        return setup.setup(os.environ, _say, service=not args.no_service)
+    except setup.SetupError as e:
+        print(f"maskgate: {e}", file=sys.stderr)
+        return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="maskgate", description="Keep AWS identifiers away from the model.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -302,6 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="maskgate claude [ARGS...]: every ARG goes to `claude` unchanged, e.g. maskgate claude -p 'hi'",
         add_help=False,
     )
+    setup = sub.add_parser(
+        "setup",
+        help="make every `claude` on this machine use maskgate (Claude Code's user settings, a systemd user service)",
+    )
+    setup.add_argument("--undo", action="store_true", help="put Claude Code's settings back and remove the service")
+    setup.add_argument("--no-service", action="store_true", help="only the settings: you start the gateway yourself")
+    setup.set_defaults(func=_setup)
     doctor = sub.add_parser("doctor", help="check the set-up and say how to fix each problem")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
     doctor.set_defaults(func=_doctor)
