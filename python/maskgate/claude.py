@@ -177,20 +177,15 @@ def probe(url: str) -> str | None:
 
 
 def key_accepted(url: str, key: str) -> bool | None:
-    """Whether the maskgate at `url` accepts `key`, without a call upstream: it authenticates a
-    count_tokens request before it looks at the body, so a key it knows gets 415, not 401."""
+    """Whether the maskgate at `url` accepts `key` (its /api/key answers 204 or 401), without a call
+    upstream and without counting as a request in its metrics or console."""
     import httpx
 
     try:
-        r = httpx.post(
-            url + "/v1/messages/count_tokens",
-            headers={"authorization": f"Bearer {key}", "content-type": "text/plain"},
-            content=b"-",
-            timeout=5,
-        )
+        r = httpx.get(url + "/api/key", headers={"authorization": f"Bearer {key}"}, timeout=5)
     except httpx.HTTPError:
         return None
-    return False if r.status_code == 401 else True if r.status_code == 415 else None
+    return False if r.status_code == 401 else True if r.status_code == 204 else None
 
 
 class SessionError(Exception):

@@ -318,6 +318,14 @@ class Gateway:
     async def hello(self, request: Request) -> Response:
         return Response(status_code=200)
 
+    async def key_check(self, request: Request) -> Response:
+        """Whether the presented key is one this gateway knows: 204 or 401, nothing sent upstream.
+        maskgate's own check (`maskgate claude` asks before it starts Claude Code), so like /health
+        it is neither a request in the metrics nor a client error in the console."""
+        if self._client_of(request) is None:
+            return error_response(401, "invalid or missing API key")
+        return Response(status_code=204)
+
     async def models(self, request: Request) -> Response:
         if self._client_of(request) is None:
             return error_response(401, "invalid or missing API key")
@@ -402,6 +410,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", bound("metrics_page"), methods=["GET"]),
         Route("/", bound("hello"), methods=["GET", "HEAD"]),
         Route("/api/hello", bound("hello"), methods=["GET", "HEAD"]),
+        Route("/api/key", bound("key_check"), methods=["GET"]),
         Route("/v1/claude-code", run_endpoint, methods=["POST"]),
         Route("/v1/claude-code/analyze", analyze_endpoint, methods=["POST"]),
         mount_console(),

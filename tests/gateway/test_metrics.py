@@ -45,3 +45,19 @@ def test_metrics_count_requests_kinds_and_streams(fake: FakeUpstream, client: ht
     assert delta("maskgate_store_operations_total", op="get_or_create") == 1
     assert after[("maskgate_open_streams", ())] == 0
     assert ids["instance"] not in page.text and "ec2-0" not in page.text
+
+
+def test_the_start_up_key_check_is_not_a_request(client: httpx.Client) -> None:
+    """`maskgate claude` asks a running gateway whether its key is known before starting Claude Code;
+    that check is not a client error in the metrics (the console's error chart reads them)."""
+    from maskgate.claude import key_accepted
+
+    from tests.proxy import MASTER_KEY
+
+    url = str(client.base_url).rstrip("/")
+    before = samples(client.get("/metrics").text)
+    assert key_accepted(url, MASTER_KEY) is True
+    assert key_accepted(url, "not-a-key-" + "x" * 20) is False
+    after = samples(client.get("/metrics").text)
+    counted = {k: v - before.get(k, 0.0) for k, v in after.items() if k[0] == "maskgate_requests_total"}
+    assert not any(counted.values()), counted
