@@ -408,15 +408,20 @@ README_END = "<!-- benchmarks:end -->"
 
 
 def update_readme(readme: Path, results_md: Path) -> bool:
-    """Puts results.md (goals to load, headings one level down) between the README's markers."""
+    """Puts the first lines of results.md (what was measured where, and the goals table) and the
+    plot between the README's markers; every other table stays in benches/results/results.md."""
     text = readme.read_text(encoding="utf-8")
     if README_START not in text or README_END not in text:
         return False
-    md = results_md.read_text(encoding="utf-8").split("\n## Peers")[0]
+    md = results_md.read_text(encoding="utf-8")
     body = md.split("\n", 2)[2].strip()  # drop the title line
-    body = body.replace("\n## ", "\n### ").replace("](latency.png)", "](benches/results/latency.png)")
-    if body.startswith("## "):
-        body = "#" + body
+    head_and_goals = body.split("\n## ")[:2]  # the "Measured ..." paragraph, then "Goals\n\n| goal |..."
+    body = head_and_goals[0].strip() + "\n\n### " + head_and_goals[1].strip() if len(head_and_goals) == 2 else body
+    body += (
+        "\n\n![latency by body size](benches/results/latency.png)\n\n"
+        "Every table (engine throughput, detection quality, gateway latency, load, start-up, profiles)"
+        " and each peer's configuration: [benches/results/results.md](benches/results/results.md)."
+    )
     head, _, rest = text.partition(README_START)
     _, _, tail = rest.partition(README_END)
     readme.write_text(f"{head}{README_START}\n{body}\n{README_END}{tail}", encoding="utf-8")
