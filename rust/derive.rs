@@ -65,6 +65,16 @@ pub(crate) fn held(kind: &str, value: &str) -> Vec<(Arc<str>, Arc<str>)> {
                 if is_account(parts[4]) {
                     out.push(("acct".into(), parts[4].into()));
                 }
+                if parts[2] == "organizations" {
+                    // account/o-<org>/<account>: list-accounts prints the member account bare.
+                    if let Some(acct) = parts[5]
+                        .strip_prefix("account/")
+                        .and_then(|r| r.rsplit('/').next())
+                        .filter(|a| is_account(a))
+                    {
+                        out.push(("acct".into(), acct.into()));
+                    }
+                }
                 if parts[2] == "kms" {
                     // key/<id> or alias/<name>: `list-keys`/`list-aliases` print them bare
                     // beside the ARN.
@@ -131,6 +141,11 @@ mod tests {
                     ("acct", "123456789012"),
                     ("kms", "alias/acme-payments-prod"),
                 ],
+            ),
+            (
+                "arn",
+                "arn:aws:organizations::111111111111:account/o-aeehotxigy/222222222222",
+                &[("acct", "111111111111"), ("acct", "222222222222")],
             ),
             (
                 "arn",
