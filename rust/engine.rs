@@ -233,6 +233,12 @@ impl Engine {
 
     /// Records a mapping decided by the store.
     pub fn learn(&self, ns: &str, kind: &str, n: u64, original: &str) -> Arc<str> {
+        // Every process reads back what it wrote itself on its next sync: skip the scan then.
+        if let Some(p) = self.mapping.pseudonym(ns, original) {
+            if *p == *pseudonym::format(kind, n) {
+                return p;
+            }
+        }
         self.mapping
             .learn(ns, kind, n, original, self.context_dependent(original))
     }

@@ -146,10 +146,22 @@ fn insert(
     original: &str,
     context_dependent: bool,
 ) -> Arc<str> {
-    if let Some(p) = space.to_pseudonym.get(original) {
-        return p.clone();
-    }
     let p: Arc<str> = pseudonym::format(kind, n).into();
+    if let Some(old) = space.to_pseudonym.get(original) {
+        if *old == p {
+            return p;
+        }
+        // The store gave this original another number (its namespace expired and it came back):
+        // the old pseudonym no longer means it.
+        let old = old.clone();
+        if space
+            .to_original
+            .get(&old)
+            .is_some_and(|o| &**o == original)
+        {
+            space.to_original.remove(&old);
+        }
+    }
     let o: Arc<str> = original.into();
     if let Some(previous) = space.to_original.insert(p.clone(), o.clone()) {
         // The store guarantees one original per number; if the cache disagrees, the store wins.
@@ -191,6 +203,17 @@ mod tests {
         let m = Mapping::default();
         m.learn("a", "vpc", 7, "vpc-x", false);
         assert_eq!(&*m.allocate("a", "vpc", "vpc-y", false), "vpc-008");
+    }
+
+    #[test]
+    fn learning_a_new_number_replaces_the_old_one() {
+        let m = Mapping::default();
+        m.learn("a", "secret", 1, "s3cr3t", true);
+        assert_eq!(&*m.learn("a", "secret", 4, "s3cr3t", true), "secret-004");
+        assert_eq!(m.pseudonym("a", "s3cr3t").as_deref(), Some("secret-004"));
+        assert_eq!(m.original("a", "secret-001"), None);
+        assert_eq!(m.original("a", "secret-004").as_deref(), Some("s3cr3t"));
+        assert_eq!(m.len("a"), 1);
     }
 
     #[test]

@@ -1,8 +1,10 @@
 """The Python face of the masking engine: a thin layer over `maskgate._core`.
 
 Without a store an engine keeps its map in memory and numbers pseudonyms itself. With a
-store (the gateway's), new originals get their numbers from the store in one round trip per
-call, and the process keeps what it learned as a cache.
+store (the gateway's), the known set belongs to the store: before every mask the engine brings
+its copy up to date with the store's change log (`sync`, one round trip), so a value that needed
+context in one process is masked bare by every process on its next request; new originals get
+their numbers from the store in one more round trip.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from maskgate import _core
+from maskgate.store.base import StoreError, StoreUnavailable, mark_epoch
 
 if TYPE_CHECKING:
     from maskgate.settings import Settings
@@ -103,8 +106,13 @@ class Engine:
         self.core = _core.Core([read_catalogue(p) for p in paths], list(enable), list(disable), scan_cache)
         self.store = store
         self.namespace = namespace
-        self._warm: set[str] = set()
-        self._warm_lock = asyncio.Lock() if store is not None else None
+        # Per namespace, the store's change mark this process has learned up to.
+        self._marks: dict[str, int] = {}
+        # One sync at a time per process; a request that finds a sync begun after it arrived
+        # finished while it waited needs none of its own (`_synced_at` holds a sync's start).
+        self._sync_lock = asyncio.Lock()
+        self._syncs_started = 0
+        self._synced_at: dict[str, int] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, store: MappingStore | None = None) -> Engine:
@@ -152,17 +160,38 @@ class Engine:
 
     # -- asynchronous API (the gateway) ---------------------------------------------------
 
-    async def warm(self, namespace: str) -> None:
-        """Loads a namespace's mappings from the store once per process."""
-        if self.store is None or namespace in self._warm:
+    async def sync(self, namespace: str) -> None:
+        """Brings this process's copy of a namespace up to date with the store (one round trip).
+
+        Runs before every mask and unmask. Raises `StoreUnavailable` when the store cannot say
+        what changed: masking without it could send a value another process learned raw.
+        """
+        store = self.store
+        if store is None:
             return
-        assert self._warm_lock is not None
-        async with self._warm_lock:
-            if namespace in self._warm:
-                return
-            entries = await self.store.load(namespace)
-            self.core.learn(namespace, [(k, n, o) for k, n, o in entries])
-            self._warm.add(namespace)
+        arrived = self._syncs_started
+        async with self._sync_lock:
+            if self._synced_at.get(namespace, -1) >= arrived:
+                return  # a sync that began after this request arrived has just finished
+            started = self._syncs_started
+            self._syncs_started += 1
+            since = self._marks.get(namespace, 0)
+            try:
+                entries, mark = await store.changes(namespace, since)
+            except StoreUnavailable:
+                raise
+            except StoreError as e:
+                raise StoreUnavailable(f"the known set could not be brought up to date: {e}") from e
+            if since and mark_epoch(mark) != mark_epoch(since):
+                # Flushed, recreated or expired: what this process holds may no longer be true.
+                self.core.forget(namespace)
+            if entries:
+                if len(entries) > _LEARN_INLINE:
+                    await asyncio.to_thread(self.core.learn, namespace, entries)
+                else:
+                    self.core.learn(namespace, entries)
+            self._marks[namespace] = mark
+            self._synced_at[namespace] = started
 
     async def _allocate(self, plan: _core.Plan, namespace: str) -> None:
         missing = plan.missing(self.core, namespace)
@@ -180,7 +209,7 @@ class Engine:
 
     async def amask(self, text: str, namespace: str | None = None) -> Masked:
         ns = namespace or self.namespace
-        await self.warm(ns)
+        await self.sync(ns)
         plan = self.core.plan_text(text, ns)
         await self._allocate(plan, ns)
         return self.core.apply(plan, ns)
@@ -201,7 +230,7 @@ class Engine:
         Raises `LimitExceeded` (before the store is touched) when the request is over `limits`.
         """
         ns = namespace or self.namespace
-        await self.warm(ns)
+        await self.sync(ns)
         offload = len(body) >= _THREAD_THRESHOLD
         texts = list(extras)
         if offload:
@@ -215,9 +244,11 @@ class Engine:
 
     async def aunmask(self, text: str, namespace: str | None = None) -> str:
         ns = namespace or self.namespace
-        await self.warm(ns)
+        await self.sync(ns)
         return self.core.unmasker(ns).unmask(text)
 
 
 # Below this size a thread hop costs more than the scan it would move off the event loop.
 _THREAD_THRESHOLD = 256 * 1024
+# Learning an entry scans it once; a first sync of a big namespace runs off the event loop.
+_LEARN_INLINE = 256
