@@ -471,6 +471,7 @@ async def _record(state: FakeState, request: Request) -> dict[str, Any]:
         "body": text,
         "json": parsed,
         "time": time.time(),
+        "peer": request.client.port if request.client else None,  # tells a gateway's workers apart
     }
     state.requests.append(entry)
     return entry

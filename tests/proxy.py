@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,7 +42,10 @@ class Proxy:
         env: dict[str, str] | None = None,
         timeout: float = 30,
         log_level: str = "warning",
+        command: Callable[[int], list[str]] | None = None,
     ) -> Iterator[Proxy]:
+        """`command(port)`: another way to run it (`maskgate serve`, uvicorn with workers); the
+        default is one uvicorn process."""
         port = free_port()
         base = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -56,6 +59,8 @@ class Proxy:
         base.update(env or {})
         log = tmp / f"maskgate-{port}.log"
         cmd = [sys.executable, "-m", "uvicorn", "maskgate.server:app", "--port", str(port), "--log-level", log_level]
+        if command is not None:
+            cmd = command(port)
         with log.open("wb") as out:
             proc = subprocess.Popen(cmd, env=base, stdout=out, stderr=subprocess.STDOUT)
         proxy = cls(proc, port, log)

@@ -232,10 +232,16 @@ class Leaks:
         return page.text
 
 
-def _redis_dump(prefix: str) -> str:
+def _redis_dump(prefix: str, url: str = SHARED_REDIS) -> str:
+    """Every key under `prefix` and what it holds (`redis+cluster://` scans every node)."""
     import redis
+    from redis.cluster import RedisCluster
 
-    client = redis.Redis.from_url(SHARED_REDIS)
+    client: Any = (
+        RedisCluster.from_url(url.replace("redis+cluster://", "redis://"))
+        if url.startswith("redis+cluster://")
+        else redis.Redis.from_url(url)
+    )
     out: list[str] = []
     try:
         for key in client.scan_iter(match=prefix + "*", count=1000):

@@ -145,6 +145,24 @@ def tcp_connections(pid: int, remote_port: int, states: tuple[str, ...] = ("01",
     return count
 
 
+def local_ports(pid: int, remote_port: int) -> set[int]:
+    """Local ports of the TCP sockets of process `pid` connected to `remote_port`."""
+    inodes = _socket_inodes(pid)
+    out = set()
+    for table in ("tcp", "tcp6"):
+        path = Path(f"/proc/{pid}/net/{table}")
+        if path.exists():
+            for line in path.read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes and int(fields[2].rsplit(":", 1)[1], 16) == remote_port:
+                    out.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return out
+
+
+def children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
 # -- private Redis servers -----------------------------------------------------------------------------
 
 
