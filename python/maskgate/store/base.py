@@ -46,7 +46,7 @@ class MappingStore(Protocol):
         ...
 
     async def load(self, namespace: str) -> list[tuple[str, int, str]]:
-        """Every live mapping of the namespace as (kind, n, original); used to warm a process cache."""
+        """Every live mapping of the namespace as (kind, n, original). Processes keep up with `changes`."""
         ...
 
     async def changes(self, namespace: str, since: int) -> tuple[list[tuple[str, int, str]], int]:
