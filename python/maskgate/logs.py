@@ -43,5 +43,25 @@ def configure(fmt: str = "auto", level: int = logging.INFO) -> None:
     logger.propagate = False
 
 
+class NoQuery(logging.Filter):
+    """uvicorn's access log line without the query string: it is the client's text, unmasked.
+
+    uvicorn logs `(client, method, full_path, http_version, status)`; the path stays, a query
+    is shown as `?…`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0] + "?…", *args[3:])
+        return True
+
+
+def quiet_access_log() -> None:
+    """Installs `NoQuery` on uvicorn's access logger (once), however uvicorn was started."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, NoQuery) for f in access.filters):
+        access.addFilter(NoQuery())
+
+
 def event(msg: str, level: int = logging.INFO, **fields: Any) -> None:
     logger.log(level, msg, extra={"fields": fields})

@@ -6,13 +6,16 @@ builds one from explicit `Settings` (tests, `maskgate serve`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -26,6 +29,7 @@ from maskgate import logs
 from maskgate._core import BodyError, Unmasker
 from maskgate.auth import Client, authenticate
 from maskgate.console import Console, console_middleware, mount_console
+from maskgate.console.state import FORWARDED_KEY
 from maskgate.engine import Engine, LimitExceeded, Limits, MaskedRequest
 from maskgate.errors import error_event, error_response
 from maskgate.headless import ClaudeCodeService, analyze_endpoint, run_endpoint
@@ -33,13 +37,50 @@ from maskgate.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
 from maskgate.settings import Route as RouteSetting
 from maskgate.settings import Settings, SettingsError
 from maskgate.store import MappingStore, StoreError, open_store_from_settings
-from maskgate.upstream import is_event_stream, make_client, request_headers, response_headers, upstream_url
+from maskgate.upstream import (
+    is_event_stream,
+    make_client,
+    maskable,
+    request_headers,
+    response_headers,
+    upstream_url,
+)
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+# A model name of this shape is a public name (claude-sonnet-4-5, us.anthropic.claude-...-v2:0) and
+# is logged as is; anything else (an inference-profile ARN carries the account) is masked first.
+_PLAIN_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}(:\d{1,4})?")
 
 
 class PayloadTooLarge(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Forward:
+    """A masked request, ready to go: the body, the upstream URL and headers (query and header values
+    masked with the body), and the request id as logs may show it."""
+
+    prepared: MaskedRequest
+    url: str
+    headers: list[tuple[str, str]]
+    rid: str
+
+
+def own_keys(settings: Settings) -> tuple[str, ...]:
+    """Every key of maskgate's own: none of them ever goes upstream."""
+    keys = [t.key for t in settings.all_tenants] + [a.key for a in settings.console.admins]
+    keys += [settings.store_key or "", *settings.store_key_previous, settings.claude_code.admin_key or ""]
+    return tuple(k for k in keys if k)
+
+
+def early_rid(request: Request) -> str:
+    """The id of a request not masked (refused before): the client's id only as a digest."""
+    given = request.headers.get("x-request-id")
+    if not given:
+        return uuid.uuid4().hex[:16]
+    return "sha256:" + hashlib.sha256(given.encode()).hexdigest()[:16]
 
 
 class Gateway:
@@ -52,6 +93,7 @@ class Gateway:
         self.metrics = Metrics()
         self.console = Console(self)
         self.claude_code = ClaudeCodeService(settings)
+        self.own_keys = own_keys(settings)
         self._store: MappingStore | None = None
         self._client: httpx.AsyncClient | None = None
 
@@ -80,10 +122,12 @@ class Gateway:
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def _upstream_target(self, request: Request, client: Client) -> tuple[str, list[tuple[str, str]]]:
-        """Same path and query upstream; the client's headers minus ours, with the right credential."""
-        url = upstream_url(self.settings.upstream_url, request.url.path, request.url.query)
-        return url, request_headers(request.headers.items(), client.passthrough, self.settings.upstream_api_key)
+    def _upstream_headers(self, request: Request, client: Client) -> list[tuple[str, str]]:
+        """The client's headers minus ours and minus any that holds one of our keys, with the right
+        credential."""
+        return request_headers(
+            request.headers.items(), client.passthrough, self.settings.upstream_api_key, self.own_keys
+        )
 
     def _client_of(self, request: Request) -> Client | None:
         return authenticate(request.headers, self.settings.all_tenants)
@@ -103,8 +147,9 @@ class Gateway:
                 chunks.append(chunk)
         return b"".join(chunks)
 
-    async def _masked_request(self, request: Request, client: Client) -> MaskedRequest | Response:
-        """Reads and masks a request body, or says (in the Anthropic shape) why not."""
+    async def _masked_request(self, request: Request, client: Client) -> Forward | Response:
+        """Reads and masks a request body, with the query string and the header values that go
+        upstream in the same passes, or says (in the Anthropic shape) why not."""
         content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
         if content_type != "application/json":
             return error_response(415, "content-type must be application/json")
@@ -119,8 +164,11 @@ class Gateway:
         if not body:
             return error_response(400, "request body is empty")
         limits = Limits(self.settings.max_identifiers, self.settings.max_string_bytes)
+        headers = self._upstream_headers(request, client)
+        slots = [i for i, (name, _) in enumerate(headers) if maskable(name)]
+        extras = [request.url.query] + [headers[i][1] for i in slots]
         try:
-            return await self.engine.amask_request(body, client.tenant, limits)
+            prepared = await self.engine.amask_request(body, client.tenant, limits, extras)
         except LimitExceeded as e:
             return error_response(413, f"request not forwarded: {e}")
         except BodyError as e:
@@ -128,29 +176,50 @@ class Gateway:
         except StoreError:
             # Fail closed: without the map nothing can be masked, so nothing is forwarded.
             return error_response(503, "the pseudonym store is unavailable; the request was not forwarded")
+        query, *values = prepared.extras
+        rid = ""
+        for i, value in zip(slots, values, strict=True):
+            headers[i] = (headers[i][0], value)
+            if headers[i][0].lower() == "x-request-id":
+                rid = value[:64]
+        request.scope[FORWARDED_KEY] = prepared.masked
+        url = upstream_url(self.settings.upstream_url, request.url.path, query)
+        return Forward(prepared, url, headers, rid or uuid.uuid4().hex[:16])
+
+    async def _loggable_model(self, model: str | None, tenant: str) -> str | None:
+        """The model name as logs and the console may show it: masked unless it is a plain name."""
+        if model is None or _PLAIN_MODEL.fullmatch(model):
+            return model
+        try:
+            return (await self.engine.amask(model, tenant)).text[:128]
+        except Exception:  # a model name is worth no failed request: show only its digest
+            return "sha256:" + hashlib.sha256(model.encode()).hexdigest()[:16]
 
     # -- endpoints -----------------------------------------------------------------------
 
     async def messages(self, request: Request) -> Response:
         started = time.perf_counter()
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        rid = early_rid(request)
         client = self._client_of(request)
         if client is None:
             return self._log(error_response(401, "invalid or missing API key"), rid, request, started)
-        prepared = await self._masked_request(request, client)
-        if isinstance(prepared, Response):
-            return self._log(prepared, rid, request, started, tenant=client.tenant)
+        forward = await self._masked_request(request, client)
+        if isinstance(forward, Response):
+            return self._log(forward, rid, request, started, tenant=client.tenant)
+        prepared, rid = forward.prepared, forward.rid
         masked_ms = (time.perf_counter() - started) * 1000
         self.metrics.mask_duration.observe(masked_ms / 1000)
         counts = prepared.masked.counts()
         self.metrics.count_kinds(self.metrics.masked, counts)
         unmasker = prepared.masked.unmasker()
-        info = {"tenant": client.tenant, "model": prepared.model, "masked": counts, "mask_ms": round(masked_ms, 2)}
+        model = await self._loggable_model(prepared.model, client.tenant)
+        info = {"tenant": client.tenant, "model": model, "masked": counts, "mask_ms": round(masked_ms, 2)}
         route = self.routes.get(prepared.model or "")
         if route is not None:
             return await self.via_litellm(route, prepared, request, unmasker, rid, started, info)
-        url, headers = self._upstream_target(request, client)
-        upstream_request = self.client.build_request("POST", url, headers=headers, content=prepared.masked.output)
+        upstream_request = self.client.build_request(
+            "POST", forward.url, headers=forward.headers, content=prepared.masked.output
+        )
         sent = time.perf_counter()
         try:
             upstream = await self.client.send(upstream_request, stream=True)
@@ -287,16 +356,16 @@ class Gateway:
 
     async def count_tokens(self, request: Request) -> Response:
         started = time.perf_counter()
-        rid = uuid.uuid4().hex[:16]
+        rid = early_rid(request)
         client = self._client_of(request)
         if client is None:
             return self._log(error_response(401, "invalid or missing API key"), rid, request, started)
-        prepared = await self._masked_request(request, client)
-        if isinstance(prepared, Response):
-            return self._log(prepared, rid, request, started, tenant=client.tenant)
-        url, headers = self._upstream_target(request, client)
+        forward = await self._masked_request(request, client)
+        if isinstance(forward, Response):
+            return self._log(forward, rid, request, started, tenant=client.tenant)
+        prepared, rid = forward.prepared, forward.rid
         try:
-            upstream = await self.client.post(url, headers=headers, content=prepared.masked.output)
+            upstream = await self.client.post(forward.url, headers=forward.headers, content=prepared.masked.output)
         except httpx.TimeoutException:
             return self._log(error_response(504, "upstream timed out"), rid, request, started)
         except httpx.HTTPError:
@@ -336,7 +405,17 @@ class Gateway:
         if not data:
             client = self._client_of(request)
             assert client is not None
-            url, headers = self._upstream_target(request, client)
+            # No body to mask with: the query (limit=1000) is masked on its own, headers go as for
+            # every request (ours dropped), the protocol's verbatim and the rest masked.
+            headers = self._upstream_headers(request, client)
+            try:
+                query = (await self.engine.amask(request.url.query, client.tenant)).text if request.url.query else ""
+                for i, (name, value) in enumerate(headers):
+                    if maskable(name):
+                        headers[i] = (name, (await self.engine.amask(value, client.tenant)).text)
+            except StoreError:
+                return error_response(503, "the pseudonym store is unavailable; the request was not forwarded")
+            url = upstream_url(self.settings.upstream_url, request.url.path, query)
             try:
                 upstream = await self.client.get(url, headers=headers)
             except httpx.HTTPError:
@@ -386,6 +465,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             print(f"maskgate: {e}", file=sys.stderr)
             raise SystemExit(2) from None
         logs.configure(resolved.log_format)
+        logs.quiet_access_log()
         gateway = Gateway(resolved)
         await gateway.start()
         app.state.gateway = gateway

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 import httpx
 
@@ -24,20 +24,51 @@ _HOP = {
 _REQUEST_DROP = _HOP | {"accept-encoding", MASKGATE_KEY_HEADER}
 _CLIENT_AUTH = {"authorization", "x-api-key"}
 _RESPONSE_DROP = _HOP | {"content-encoding"}
+# What the provider must get byte for byte (the protocol: a masked beta list is a 400); every
+# other header value the client sends is masked like the body, since it may say anything.
+_VERBATIM = {
+    "anthropic-version",
+    "anthropic-beta",
+    "anthropic-dangerous-direct-browser-access",
+    "content-type",
+    "accept",
+    "user-agent",
+    "x-app",
+}
+_VERBATIM_PREFIXES = ("x-stainless-",)
 
 
 def request_headers(
-    incoming: Iterable[tuple[str, str]], passthrough: bool, upstream_api_key: str | None
+    incoming: Iterable[tuple[str, str]],
+    passthrough: bool,
+    upstream_api_key: str | None,
+    own_keys: Collection[str] = (),
 ) -> list[tuple[str, str]]:
-    """The client's headers minus ours; the client's credential only in pass-through mode."""
+    """The client's headers minus ours; the client's credential only in pass-through mode.
+
+    A header whose value holds one of maskgate's own keys (`own_keys`: client, admin and store
+    keys) never goes upstream, whatever its name: in pass-through mode an apiKeyHelper puts the
+    maskgate key in `Authorization` and `x-api-key` as well as in `x-maskgate-key`."""
     out = [
-        (k, v) for k, v in incoming if k.lower() not in _REQUEST_DROP and (passthrough or k.lower() not in _CLIENT_AUTH)
+        (k, v)
+        for k, v in incoming
+        if k.lower() not in _REQUEST_DROP
+        and (passthrough or k.lower() not in _CLIENT_AUTH)
+        and not any(key and key in v for key in own_keys)
     ]
     if not passthrough and upstream_api_key:
         out.append(("x-api-key", upstream_api_key))
     # We rewrite the body, so it must arrive unencoded.
     out.append(("accept-encoding", "identity"))
     return out
+
+
+def maskable(name: str) -> bool:
+    """Whether a forwarded header's value is masked: all but credentials and the protocol's own."""
+    n = name.lower()
+    if n in _CLIENT_AUTH or n in _VERBATIM or n == "accept-encoding":
+        return False
+    return not n.startswith(_VERBATIM_PREFIXES)
 
 
 def response_headers(upstream: httpx.Headers) -> dict[str, str]:

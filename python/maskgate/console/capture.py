@@ -2,10 +2,10 @@
 
 How the two bodies are had without touching the gateway's hot path: `ConsoleMiddleware` copies the
 request body as the gateway reads it (only for a tenant whose capture window is open), and once the
-request is done the console masks that copy again with the gateway's own engine. Masking is a pure
-function of the body and the map, and the map never changes an entry it has handed out, so the
-second run yields byte for byte the body that went upstream, with the findings (byte offsets into
-the client's body) that mark the spans. The pair is compressed and sealed with the store key before
+request is done the console pairs that copy with the masking the gateway forwarded: its output is
+byte for byte the body that went upstream, and its findings (byte offsets into the client's body)
+mark the spans. (Masking the copy again would not do: the known set grows, and a value that went
+out raw would then show as masked.) The pair is compressed and sealed with the store key before
 it is stored; nothing of it is logged.
 """
 

@@ -29,6 +29,9 @@ from maskgate.store import KEY_FILE_SUFFIX, StoreError, StoreKey
 if TYPE_CHECKING:
     from maskgate.server import Gateway
 
+FORWARDED_KEY = "maskgate.forwarded"
+"""Where the gateway leaves, in a request's scope, the masking whose output it forwarded."""
+
 WINDOWS_REFRESH_SECONDS = 1.0
 """How stale a worker's view of the open capture windows may be (they are switched in the store)."""
 
@@ -115,9 +118,10 @@ class Console:
         try:
             capture_id = None
             tee = request.scope.get(SCOPE_KEY)
-            if isinstance(tee, Tee) and "masked" in fields and tee.body() is not None:
+            forwarded = request.scope.get(FORWARDED_KEY)
+            if isinstance(tee, Tee) and isinstance(forwarded, Masked) and tee.body() is not None:
                 capture_id = secrets.token_urlsafe(12)
-                self._spawn(self._capture(capture_id, tee, rid, status, fields))
+                self._spawn(self._capture(capture_id, tee, forwarded, rid, status, fields))
             ms = (time.perf_counter() - started) * 1000
             self.activity.add(
                 request_id=rid, route=request.url.path, status=status, ms=ms, fields=fields, capture=capture_id
@@ -131,14 +135,18 @@ class Console:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _capture(self, capture_id: str, tee: Tee, rid: str, status: int, fields: Mapping[str, Any]) -> None:
+    async def _capture(
+        self, capture_id: str, tee: Tee, forwarded: Masked, rid: str, status: int, fields: Mapping[str, Any]
+    ) -> None:
+        """Seals and stores the client's body beside the bytes that went upstream: the very output
+        that was forwarded, never a masking run again later (the known set grows meanwhile, and a
+        second run would show as masked what went out raw)."""
         raw = tee.body()
         if raw is None:
             return
         try:
-            prepared = await self.gateway.engine.amask_request(raw, tee.tenant)
-            output = prepared.masked.output
-            found = spans([(f.start, f.end, f.kind, f.pseudonym or "") for f in prepared.masked.findings], output)
+            output = forwarded.output
+            found = spans([(f.start, f.end, f.kind, f.pseudonym or "") for f in forwarded.findings], output)
             meta = CaptureMeta(
                 id=capture_id,
                 at=time.time(),

@@ -1,0 +1,118 @@
+"""Class 10: keys and request metadata.
+
+maskgate's own client keys never go upstream, whatever header the client also put them in; the
+client's `model` (a Bedrock inference-profile ARN carries the account) and `x-request-id` are
+masked before the JSON log, the console's activity and its store; query strings and header
+values are masked on their way upstream; the access log prints no raw query.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.fake_upstream import FakeUpstream
+from tests.leaks.support import EXAMPLES, OWN_KEYS, Aws, Leaks, aws, messages, reply_text, running, text
+from tests.proxy import MASTER_KEY
+
+pytestmark = pytest.mark.parametrize("store", ["embedded", "redis"], indirect=True, scope="module")
+
+ANTHROPIC_KEY = "sk-ant-api03-" + "q" * 40
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"authorization": f"Bearer {MASTER_KEY}"},
+        {"x-api-key": MASTER_KEY},
+        {"authorization": f"Bearer {MASTER_KEY}", "x-api-key": MASTER_KEY},
+        {"x-forwarded-key": f"key={OWN_KEYS[1]}"},
+    ],
+    ids=["bearer", "x-api-key", "both", "custom header"],
+)
+def test_own_client_key_is_never_forwarded(gw: Leaks, extra: dict[str, str]) -> None:
+    """Pass-through mode (x-maskgate-key), with the key also in the usual headers (apiKeyHelper)."""
+    r, recorded = gw.send(messages([text("hi")]), headers={"x-maskgate-key": MASTER_KEY, **extra})
+    assert r.status_code == 200, r.text[:300]
+    [req] = recorded
+    assert "x-maskgate-key" not in req["headers"]
+    for key in OWN_KEYS:
+        assert key not in json.dumps(req["headers"])
+    gw.assert_clean(list(OWN_KEYS))
+
+
+def test_the_clients_anthropic_key_still_passes_through(gw: Leaks) -> None:
+    r, [req] = gw.send(
+        messages([text("hi")]), headers={"x-maskgate-key": MASTER_KEY, "authorization": f"Bearer {ANTHROPIC_KEY}"}
+    )
+    assert r.status_code == 200
+    assert req["headers"]["authorization"] == f"Bearer {ANTHROPIC_KEY}"
+
+
+def profile_arn(a: Aws) -> str:
+    return f"arn:aws:bedrock:{a.region}:{a.account}:application-inference-profile/{a.secret[:12].lower()}"
+
+
+@EXAMPLES
+@given(aws, st.booleans())
+def test_model_arn_and_request_id_are_masked_in_logs_and_console(gw: Leaks, a: Aws, stream: bool) -> None:
+    model = profile_arn(a)
+    rid = f"deploy-{a.instance}"
+    body = {**messages([text(f"instance {a.instance}")], stream=stream), "model": model}
+    r, [req] = gw.send(body, headers={"x-request-id": f"instance {a.instance}"})
+    assert r.status_code == 200, r.text[:300]
+    assert req["json"]["model"] == model, "the provider routes on the model: it goes as sent"
+    r, _ = gw.send(body, headers={"x-request-id": rid})
+    assert r.status_code == 200
+    gw.assert_clean([a.account, model, a.instance, rid], provider=False)
+    gw.assert_clean([a.instance, rid])
+
+
+def test_request_id_of_a_refused_request_is_not_logged_in_clear(gw: Leaks) -> None:
+    rid = "instance i-0123456789abcdef1 failed"
+    r = gw.http.post("/v1/messages", content=b"{}", headers={"x-api-key": "wrong-" + "k" * 20, "x-request-id": rid})
+    assert r.status_code == 401
+    r = gw.http.post("/v1/messages", content=b"x", headers={"content-type": "text/plain", "x-request-id": rid})
+    assert r.status_code == 415
+    gw.assert_clean(["i-0123456789abcdef1"])
+
+
+@EXAMPLES
+@given(aws)
+def test_query_string_and_header_values_are_masked_upstream(gw: Leaks, a: Aws) -> None:
+    headers = {
+        "x-claude-code-session-id": "5f0c3f1e-8d7a-4c55-9a51-3a8f7c2b9e10",
+        "anthropic-beta": "claude-code-20250219,context-1m-2025-08-07",
+        "anthropic-version": "2023-06-01",
+        "x-deploy-target": f"instance {a.instance} in account {a.account}",
+        "x-role": a.role_arn,
+    }
+    params = {"beta": "true", "note": f"instance {a.instance}", "role": a.role_arn}
+    r, [req] = gw.send(messages([text(f"instance {a.instance}")]), headers=headers, params=params)
+    assert r.status_code == 200, r.text[:300]
+    assert reply_text(r) == "OK"
+    for name in ("x-claude-code-session-id", "anthropic-beta", "anthropic-version"):
+        assert req["headers"][name] == headers[name], "protocol headers go byte for byte"
+    assert "beta=true" in req["query"]
+    assert req["headers"]["x-deploy-target"] != headers["x-deploy-target"]
+    gw.assert_clean([a.instance, a.account, a.role_arn])
+
+
+@pytest.fixture(scope="module")
+def loud(fake: FakeUpstream, store: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Leaks]:
+    """A gateway run the way `uvicorn maskgate.server:app` runs by default: access log on."""
+    with running(fake, tmp_path_factory.mktemp("leaks-access"), store, log_level="info") as leaks:
+        yield leaks
+
+
+@EXAMPLES
+@given(aws)
+def test_access_log_prints_no_raw_query(loud: Leaks, a: Aws) -> None:
+    r, _ = loud.send(messages([text("hi")]), params={"beta": "true", "arn": a.role_arn, "i": f"instance {a.instance}"})
+    assert r.status_code == 200
+    assert '"POST /v1/messages' in loud.proxy.logs(), "the access log is on"
+    loud.assert_clean([a.role_arn, a.account, a.instance])
