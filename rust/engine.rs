@@ -363,6 +363,7 @@ impl Engine {
                     });
                 }
                 let mut cands = self.scanner.candidates(&view.text, key);
+                cands.extend(crate::decoded::candidates(&self.scanner, &view.text));
                 let mut joined = Vec::new();
                 if let Some(alt) = View::joined(s.content()) {
                     for c in self.scanner.candidates(&alt.text, key) {

@@ -4,6 +4,7 @@
 
 mod body;
 mod catalogue;
+mod decoded;
 mod derive;
 mod engine;
 mod error;

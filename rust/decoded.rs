@@ -1,0 +1,153 @@
+//! Values hidden in base64: a Kubernetes Secret's `data:` (`QUtJQV…` is an access key ID), a
+//! credentials file pasted as `base64 -w0`, a `docker config` auth. The scanner cannot see
+//! them in the encoded text, and the known set only finds encodings of values already seen.
+//! So every base64 run long enough to hold an identifier is decoded, and when the decoded text
+//! reads as text and the catalogue finds something in it, the whole run is masked (as written,
+//! so unmasking restores it exactly).
+
+use base64::alphabet;
+use base64::engine::general_purpose::GeneralPurpose;
+use base64::engine::{DecodePaddingMode, GeneralPurposeConfig};
+use base64::Engine as _;
+
+use crate::scanner::{resolve, Candidate, Scanner, Source};
+
+/// The shortest run decoded: 16 characters hold 12 bytes (an account ID, the start of a key).
+const MIN_RUN: usize = 16;
+/// Runs longer than this are not decoded (an image or a wheel pasted as base64).
+const MAX_RUN: usize = 64 * 1024;
+
+fn lenient(alphabet: &alphabet::Alphabet) -> GeneralPurpose {
+    GeneralPurpose::new(
+        alphabet,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    )
+}
+
+fn is_b64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+/// Decoded bytes that read as text: UTF-8, and printable or whitespace throughout.
+fn as_text(bytes: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    text.chars()
+        .all(|c| !c.is_control() || c.is_whitespace())
+        .then_some(text)
+}
+
+/// Candidates covering whole base64 runs of `hay` whose decoded text holds a finding; each
+/// takes the source and priority of the strongest finding inside.
+pub(crate) fn candidates(scanner: &Scanner, hay: &str) -> Vec<Candidate> {
+    let b = hay.as_bytes();
+    let (standard, url) = (lenient(&alphabet::STANDARD), lenient(&alphabet::URL_SAFE));
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !is_b64(b[i]) || (i > 0 && is_b64(b[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && is_b64(b[i]) {
+            i += 1;
+        }
+        let mut end = i;
+        while end < b.len() && b[end] == b'=' && end - i < 2 {
+            end += 1;
+        }
+        let body = &b[start..i];
+        if body.len() < MIN_RUN
+            || body.len() > MAX_RUN
+            || (body.iter().all(u8::is_ascii_alphanumeric) && !mixed(body))
+        {
+            i = end;
+            continue;
+        }
+        let url_safe = body.iter().any(|&c| c == b'-' || c == b'_');
+        let plus = body.iter().any(|&c| c == b'+' || c == b'/');
+        if url_safe && plus {
+            i = end;
+            continue;
+        }
+        let decoded = if url_safe {
+            url.decode(body)
+        } else {
+            standard.decode(body)
+        };
+        if let Some(text) = decoded.ok().as_deref().and_then(as_text) {
+            let found = resolve(scanner.candidates(text, None));
+            let best = found
+                .iter()
+                .filter(|c| matches!(c.source, Source::Entry(_)))
+                .max_by_key(|c| (c.priority, c.end - c.start));
+            if let Some(best) = best {
+                out.push(Candidate {
+                    start,
+                    end,
+                    priority: best.priority,
+                    source: best.source,
+                });
+            }
+        }
+        i = end;
+    }
+    out
+}
+
+/// Upper and lower case letters and a digit: what base64 of text looks like (an identifier
+/// such as `AssetsBucketName` or a hex digest does not mix all three).
+fn mixed(body: &[u8]) -> bool {
+    body.iter().any(u8::is_ascii_uppercase)
+        && body.iter().any(u8::is_ascii_lowercase)
+        && body.iter().any(u8::is_ascii_digit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+
+    fn scanner() -> Scanner {
+        Scanner::new(&crate::Catalogue::builtin().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn runs_holding_identifiers_are_found_whole() {
+        let s = scanner();
+        let key = STANDARD.encode("AKIAXMLPV3NPSNULK33A");
+        let creds = STANDARD.encode(
+            "[default]\naws_access_key_id = AKIAXMLPV3NPSNULK33A\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY\n",
+        );
+        let url = URL_SAFE.encode("bucket arn:aws:s3:::acme-logs-prod>>>?");
+        for (text, run) in [
+            (format!("  AWS_ACCESS_KEY_ID: {key}\n"), key.as_str()),
+            (format!("credentials: {creds}"), creds.as_str()),
+            (format!("x={url};"), url.as_str()),
+        ] {
+            let found = candidates(&s, &text);
+            let at = text.find(run).unwrap();
+            assert!(
+                found
+                    .iter()
+                    .any(|c| c.start == at && c.end == at + run.len()),
+                "{text}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_runs_are_left_alone() {
+        let s = scanner();
+        for text in [
+            STANDARD.encode("hello world, nothing to see here at all"),
+            "sha256:3f2a9c0d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f".into(),
+            "AssetsBucketNameOutputValue".into(),
+            STANDARD.encode([0u8, 159, 146, 150, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]),
+        ] {
+            assert!(candidates(&s, &text).is_empty(), "{text}");
+        }
+    }
+}
