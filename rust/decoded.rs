@@ -14,6 +14,8 @@ use crate::scanner::{resolve, Candidate, Scanner, Source};
 
 /// The shortest run decoded: 16 characters hold 12 bytes (an account ID, the start of a key).
 const MIN_RUN: usize = 16;
+/// How much of the run's line before it is read with the decoded text, at most.
+const LEAD: usize = 64;
 /// Runs longer than this are not decoded (an image or a wheel pasted as base64).
 const MAX_RUN: usize = 64 * 1024;
 
@@ -78,9 +80,22 @@ pub(crate) fn candidates(scanner: &Scanner, hay: &str) -> Vec<Candidate> {
             standard.decode(body)
         };
         if let Some(text) = decoded.ok().as_deref().and_then(as_text) {
-            let found = resolve(scanner.candidates(text, None));
+            // What names the run names its content too (`AWS_SECRET_ACCESS_KEY: <base64>` in
+            // a Secret's data): the decoded text is read after the run's line so far.
+            let mut from = b[..start]
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map_or(0, |p| p + 1)
+                .max(start.saturating_sub(LEAD));
+            while !hay.is_char_boundary(from) {
+                from += 1;
+            }
+            let lead = &hay[from..start];
+            let joined = format!("{lead}{text}");
+            let found = resolve(scanner.candidates(&joined, None));
             let best = found
                 .iter()
+                .filter(|c| c.start >= lead.len())
                 .filter(|c| matches!(c.source, Source::Entry(_)))
                 .max_by_key(|c| (c.priority, c.end - c.start));
             if let Some(best) = best {
@@ -97,12 +112,10 @@ pub(crate) fn candidates(scanner: &Scanner, hay: &str) -> Vec<Candidate> {
     out
 }
 
-/// Upper and lower case letters and a digit: what base64 of text looks like (an identifier
-/// such as `AssetsBucketName` or a hex digest does not mix all three).
+/// Upper and lower case letters: what base64 of text looks like (a hex digest, a number or
+/// a lowercase name is not worth decoding).
 fn mixed(body: &[u8]) -> bool {
-    body.iter().any(u8::is_ascii_uppercase)
-        && body.iter().any(u8::is_ascii_lowercase)
-        && body.iter().any(u8::is_ascii_digit)
+    body.iter().any(u8::is_ascii_uppercase) && body.iter().any(u8::is_ascii_lowercase)
 }
 
 #[cfg(test)]
@@ -118,12 +131,22 @@ mod tests {
     fn runs_holding_identifiers_are_found_whole() {
         let s = scanner();
         let key = STANDARD.encode("AKIAXMLPV3NPSNULK33A");
+        let no_digit = STANDARD.encode("ASIARULGLPAYNRDQRZC7"); // QVNJQVJV…: no digit in it
         let creds = STANDARD.encode(
             "[default]\naws_access_key_id = AKIAXMLPV3NPSNULK33A\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY\n",
         );
         let url = URL_SAFE.encode("bucket arn:aws:s3:::acme-logs-prod>>>?");
+        let secret = STANDARD.encode("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY");
         for (text, run) in [
+            (
+                format!("  AWS_SECRET_ACCESS_KEY: {secret}\n"),
+                secret.as_str(),
+            ),
             (format!("  AWS_ACCESS_KEY_ID: {key}\n"), key.as_str()),
+            (
+                format!("  AWS_ACCESS_KEY_ID: {no_digit}\n"),
+                no_digit.as_str(),
+            ),
             (format!("credentials: {creds}"), creds.as_str()),
             (format!("x={url};"), url.as_str()),
         ] {

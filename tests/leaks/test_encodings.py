@@ -124,11 +124,6 @@ def test_id_split_over_two_adjacent_text_blocks(gw: Leaks, a: Aws, cut: int) -> 
     gw.assert_clean([a.instance, a.instance[:cut] if cut >= 8 else a.instance, a.instance[cut:]])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rust engine: the base64 of an access key ID with no clear copy in play is not decoded "
-    "(Kubernetes Secret data); fix in rust/ (normalised views), lead is editing rust/",
-)
 @EXAMPLES
 @given(aws)
 def test_base64_of_a_key_id_in_a_kubernetes_secret(gw: Leaks, a: Aws) -> None:
