@@ -201,7 +201,7 @@ class Engine:
             self.core.reserve(namespace, plan.reserve())
             self.core.allocate(namespace, missing)
             return
-        numbers = await self.store.get_or_create(namespace, missing)
+        numbers = await self.store.get_or_create(namespace, missing, plan.reserve())
         self.core.learn(
             namespace,
             [(kind, n, original) for (kind, n), (_, original) in zip(numbers, missing, strict=True)],

@@ -76,10 +76,12 @@ class InstrumentedStore:
     def _err(self, op: str) -> None:
         self.metrics.store_errors.labels(op).inc()
 
-    async def get_or_create(self, namespace: str, items: Sequence[tuple[str, str]]) -> list[tuple[str, int]]:
+    async def get_or_create(
+        self, namespace: str, items: Sequence[tuple[str, str]], reserve: Sequence[tuple[str, int]] = ()
+    ) -> list[tuple[str, int]]:
         self._op("get_or_create")
         try:
-            return await self.inner.get_or_create(namespace, items)
+            return await self.inner.get_or_create(namespace, items, reserve)
         except StoreError:
             self._err("get_or_create")
             raise

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -37,12 +36,6 @@ def test_literal_pseudonyms_in_play_come_back_as_written(gw: Leaks, a: Aws, b: A
     echo_round_trip(gw, body, "/messages/0/content/0/text", [a.secret, a.instance, b.secret, b.instance])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="python/maskgate/engine.py + store/: with a store, Engine._allocate drops plan.reserve(), so the "
-    "store issues a number that a pseudonym-shaped literal of the same request already uses (in-process "
-    "engines reserve it); the store-owned known set (another helper) should reserve such numbers",
-)
 @EXAMPLES
 @given(aws, aws)
 def test_literal_of_the_next_number_is_never_issued(gw: Leaks, a: Aws, b: Aws) -> None:

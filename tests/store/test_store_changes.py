@@ -152,3 +152,15 @@ async def test_embedded_file_from_before_the_log(tmp_path: Path, backend: Backen
     assert mark_seq(mark) == 2
     with sqlite3.connect(backend.db_path) as conn:
         assert conn.execute("SELECT v FROM meta WHERE k = 'schema'").fetchone() == ("2",)
+
+
+async def test_reserved_numbers_are_never_issued(backend: Backend) -> None:
+    """get_or_create(reserve=...) starts a kind's new numbers above the reserved ones (a host
+    literally named ec2-002 in the request must not become somebody's pseudonym), bounded."""
+    store, ns = backend.make(), backend.ns()
+    got = await store.get_or_create(ns, [("ec2", "i-0aaaaaaaaaaaaaaa1")], reserve=[("ec2", 2), ("vpc", 9)])
+    assert got == [("ec2", 3)]
+    got = await store.get_or_create(ns, [("vpc", "vpc-0bbbbbbb")], reserve=[("vpc", 9)])
+    assert got == [("vpc", 10)]
+    got = await store.get_or_create(ns, [("sg", "sg-0ccccccc")], reserve=[("sg", 10**12)])
+    assert got == [("sg", 1)], "an absurd reservation is ignored, not a counter jump"

@@ -33,12 +33,16 @@ class StoreUnavailable(StoreError):
 class MappingStore(Protocol):
     """Persistent, shared original <-> ``(kind, n)`` mapping, partitioned by namespace."""
 
-    async def get_or_create(self, namespace: str, items: Sequence[tuple[str, str]]) -> list[tuple[str, int]]:
+    async def get_or_create(
+        self, namespace: str, items: Sequence[tuple[str, str]], reserve: Sequence[tuple[str, int]] = ()
+    ) -> list[tuple[str, int]]:
         """items: (kind, original). For each, the existing (kind, n) if the original is already mapped
         in this namespace (whatever kind it was created with), else a new one with n = next counter
         for that kind in that namespace (starting at 1). Atomic across tasks, processes and replicas:
         two callers creating the same original at once get the same (kind, n); n is never reused for a
-        different original. ONE round trip / transaction for all items. Refreshes TTL."""
+        different original. ONE round trip / transaction for all items. Refreshes TTL.
+        reserve: (kind, n) that new items of this call must not get (a pseudonym-shaped literal of
+        the request, such as a host named ec2-002): new numbers of that kind start above n."""
         ...
 
     async def lookup(self, namespace: str, refs: Sequence[tuple[str, int]]) -> list[str | None]:
@@ -120,6 +124,22 @@ def check_original(original: str) -> None:
 def check_ttl(ttl_seconds: float) -> None:
     if not ttl_seconds > 0:
         raise StoreError("ttl_seconds must be positive")
+
+
+# A reserved number above this is not honoured: a hostile body must not make a kind's counter
+# jump to a huge value (the engine protects such literals instead of reserving them).
+MAX_RESERVED_N = 1_000_000
+
+
+def reserve_floors(reserve: Sequence[tuple[str, int]]) -> dict[str, int]:
+    """Per kind, the highest reserved number: new numbers of that kind start above it."""
+    floors: dict[str, int] = {}
+    for kind, n in reserve:
+        check_kind(kind)
+        n = int(n)
+        if 0 < n <= MAX_RESERVED_N:
+            floors[kind] = max(floors.get(kind, 0), n)
+    return floors
 
 
 def dedupe(items: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[int]]:

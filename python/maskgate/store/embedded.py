@@ -54,6 +54,7 @@ from .base import (
     mark_epoch,
     mark_seq,
     new_epoch,
+    reserve_floors,
 )
 from .crypto import StoreKey
 
@@ -150,14 +151,17 @@ class EmbeddedStore:
 
     # -- MappingStore -----------------------------------------------------------------------------------
 
-    async def get_or_create(self, namespace: str, items: Sequence[tuple[str, str]]) -> list[tuple[str, int]]:
+    async def get_or_create(
+        self, namespace: str, items: Sequence[tuple[str, str]], reserve: Sequence[tuple[str, int]] = ()
+    ) -> list[tuple[str, int]]:
         check_namespace(namespace)
         unique, where = dedupe(items)
         if not unique:
             return []
         # Hashing happens before the write lock is taken, to keep the critical section short.
         hashes = [self._key.index_hashes(namespace, original) for _, original in unique]
-        got = await self._run(lambda c: self._get_or_create_sync(c, namespace, unique, hashes))
+        floors = reserve_floors(reserve)
+        got = await self._run(lambda c: self._get_or_create_sync(c, namespace, unique, hashes, floors))
         return [got[i] for i in where]
 
     async def lookup(self, namespace: str, refs: Sequence[tuple[str, int]]) -> list[str | None]:
@@ -400,6 +404,7 @@ class EmbeddedStore:
         ns: str,
         unique: list[tuple[str, str]],
         hashes: list[list[bytes]],
+        floors: dict[str, int],
     ) -> list[tuple[str, int]]:
         now = time.time()
         self._maybe_sweep(conn, now)
@@ -431,7 +436,7 @@ class EmbeddedStore:
                     continue
                 if kind not in counters:
                     row = conn.execute("SELECT last_n FROM counters WHERE ns = ? AND kind = ?", (ns, kind)).fetchone()
-                    counters[kind] = int(row[0]) if row else 0
+                    counters[kind] = max(int(row[0]) if row else 0, floors.get(kind, 0))
                 n = counters[kind] + 1
                 counters[kind] = n
                 dirty.add(kind)

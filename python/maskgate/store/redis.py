@@ -63,6 +63,7 @@ from .base import (
     mark_epoch,
     mark_seq,
     new_epoch,
+    reserve_floors,
 )
 from .crypto import StoreKey
 
@@ -372,7 +373,9 @@ class RedisStore:
 
     # -- MappingStore -----------------------------------------------------------------------------------
 
-    async def get_or_create(self, namespace: str, items: Sequence[tuple[str, str]]) -> list[tuple[str, int]]:
+    async def get_or_create(
+        self, namespace: str, items: Sequence[tuple[str, str]], reserve: Sequence[tuple[str, int]] = ()
+    ) -> list[tuple[str, int]]:
         check_namespace(namespace)
         unique, where = dedupe(items)
         if not unique:
@@ -381,10 +384,15 @@ class RedisStore:
         # One writer per namespace in this process: its concurrent requests would otherwise plan the
         # same numbers and all but one retry, and a steady stream of them could starve one.
         async with self._locks[hash(namespace) % len(self._locks)]:
-            return await self._get_or_create(namespace, unique, where, hashes)
+            return await self._get_or_create(namespace, unique, where, hashes, reserve_floors(reserve))
 
     async def _get_or_create(
-        self, namespace: str, unique: list[tuple[str, str]], where: list[int], hashes: list[list[bytes]]
+        self,
+        namespace: str,
+        unique: list[tuple[str, str]],
+        where: list[int],
+        hashes: list[list[bytes]],
+        reserved: dict[str, int],
     ) -> list[tuple[str, int]]:
         keys = self._keys(namespace)
         # Items this process has seen mapped are expected to exist (no ciphertext sent), so a batch
@@ -394,7 +402,7 @@ class RedisStore:
         for attempt in range(_MAX_ATTEMPTS):
             # The highest n seen per kind: the plan, and the floor below which Redis may not go.
             floors = self._counters.get(namespace, {})
-            planned = {kind: floors.get(kind, 0) for kind in kinds}
+            planned = {kind: max(floors.get(kind, 0), reserved.get(kind, 0)) for kind in kinds}
             args: list[Any] = [self._ttl_ms, self._key.key_count, len(kinds), new_epoch()]
             for kind in kinds:
                 args += [kind, planned[kind]]
