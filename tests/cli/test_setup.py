@@ -220,32 +220,27 @@ def test_plain_claude_and_its_resume_go_through_maskgate(fake: FakeUpstream, tmp
         }
         instance = f"i-{secrets.token_hex(9)[:17]}"
         fake.script([{"type": "text", "text": "It is {{first:ec2-\\d{3}}}."}])
-        first = subprocess.run(
-            [claude, "-p", f"Which instance is {instance}?", "--output-format", "stream-json", "--verbose"],
-            env=shell,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+
+        def run_claude(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [claude, *args, "--output-format", "stream-json", "--verbose"],
+                env=shell,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+
+        first = run_claude("-p", f"Which instance is {instance}?")
         assert first.returncode == 0, first.stderr[-3000:]
         result = final_result(first.stdout)
         assert result is not None and result["result"] == f"It is {instance}."
         session = next(m["session_id"] for m in parse_stream_json(first.stdout) if m.get("session_id"))
 
         fake.script([{"type": "text", "text": "Still {{last:ec2-\\d{3}}}."}])
-        resumed = subprocess.run(
-            [claude, "--resume", session, "-p", "And now?", "--output-format", "stream-json", "--verbose"],
-            env=shell,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        resumed = run_claude("--resume", session, "-p", "And now?")
         assert resumed.returncode == 0, resumed.stderr[-3000:]
         result = final_result(resumed.stdout)
         assert result is not None and result["result"] == f"Still {instance}."
