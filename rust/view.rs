@@ -106,7 +106,13 @@ fn wrap_len(s: &[u8], i: usize, wraps: Wraps) -> Option<usize> {
         .iter()
         .all(|&b| b == b' ' || b == b'\t');
     let wide = run >= WRAP_MIN_RUN && line >= WRAP_MIN_LINE;
-    let by_hand = wraps == Wraps::Lines && run >= 8 && whole_line;
+    // By hand: a line of nothing but base64, or a value right after its name (`key = …`,
+    // `"SecretAccessKey": "…`) whose rest follows on the next line.
+    let named = s[line_start..i - run]
+        .trim_ascii_end()
+        .last()
+        .is_some_and(|b| matches!(b, b'=' | b':' | b'"' | b'\''));
+    let by_hand = wraps == Wraps::Lines && run >= 8 && (whole_line || named);
     if !wide && !by_hand {
         return None;
     }

@@ -122,7 +122,9 @@ class Failing:
         self.calls += 1
         raise self.error
 
-    async def get_or_create(self, namespace: str, items: Sequence[tuple[str, str]]) -> list[tuple[str, int]]:
+    async def get_or_create(
+        self, namespace: str, items: Sequence[tuple[str, str]], reserve: Sequence[tuple[str, int]] = ()
+    ) -> list[tuple[str, int]]:
         raise AssertionError("nothing may be allocated without a sync")
 
 
@@ -150,8 +152,10 @@ class Counting:
         await asyncio.sleep(0.01)  # a slow store: requests pile up behind the sync
         return await self.inner.changes(namespace, since)
 
-    async def get_or_create(self, namespace: str, items: Sequence[tuple[str, str]]) -> list[tuple[str, int]]:
-        return await self.inner.get_or_create(namespace, items)
+    async def get_or_create(
+        self, namespace: str, items: Sequence[tuple[str, str]], reserve: Sequence[tuple[str, int]] = ()
+    ) -> list[tuple[str, int]]:
+        return await self.inner.get_or_create(namespace, items, reserve)
 
 
 async def test_waiting_requests_share_a_sync(tmp_path: Path) -> None:

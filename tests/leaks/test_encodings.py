@@ -72,12 +72,6 @@ def test_written_form_is_masked_and_restored(gw: Leaks, case: str) -> None:
     run()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='rust engine: a secret wrapped right after `key = ` (or `"SecretAccessKey": "`, or a context '
-    "line with more words) is cut at the line end: its first 20 characters are masked as a whole secret, "
-    "the rest goes out raw (corpus: encodings/wrapped-tokens-3); fix in rust/ (line-wrap view)",
-)
 @pytest.mark.parametrize(
     "head", ["aws_secret_access_key = ", '"SecretAccessKey": "', "secret (split so Slack does not unfurl it):\n"]
 )
