@@ -19,14 +19,12 @@ const LEAD: usize = 64;
 /// Runs longer than this are not decoded (an image or a wheel pasted as base64).
 const MAX_RUN: usize = 64 * 1024;
 
-fn lenient(alphabet: &alphabet::Alphabet) -> GeneralPurpose {
-    GeneralPurpose::new(
-        alphabet,
-        GeneralPurposeConfig::new()
-            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-            .with_decode_allow_trailing_bits(true),
-    )
-}
+/// Padding optional, trailing bits allowed: base64 as people paste it (cut, unpadded).
+const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+    .with_decode_allow_trailing_bits(true);
+const LENIENT_STANDARD: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
+const LENIENT_URL_SAFE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
 
 fn is_b64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
@@ -44,7 +42,6 @@ fn as_text(bytes: &[u8]) -> Option<&str> {
 /// takes the source and priority of the strongest finding inside.
 pub(crate) fn candidates(scanner: &Scanner, hay: &str) -> Vec<Candidate> {
     let b = hay.as_bytes();
-    let (standard, url) = (lenient(&alphabet::STANDARD), lenient(&alphabet::URL_SAFE));
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
@@ -75,9 +72,9 @@ pub(crate) fn candidates(scanner: &Scanner, hay: &str) -> Vec<Candidate> {
             continue;
         }
         let decoded = if url_safe {
-            url.decode(body)
+            LENIENT_URL_SAFE.decode(body)
         } else {
-            standard.decode(body)
+            LENIENT_STANDARD.decode(body)
         };
         if let Some(text) = decoded.ok().as_deref().and_then(as_text) {
             // What names the run names its content too (`AWS_SECRET_ACCESS_KEY: <base64>` in
