@@ -34,6 +34,38 @@ fn is_key_id(s: &str) -> bool {
     uuid || mrk
 }
 
+/// A distribution ID of `CloudFront`: `E` and 12 to 14 capitals or digits.
+fn is_distribution_id(s: &str) -> bool {
+    (13..=15).contains(&s.len())
+        && s.starts_with('E')
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// A Route 53 hosted zone ID: `Z` and 7 to 31 capitals or digits.
+fn is_zone_id(s: &str) -> bool {
+    (8..=32).contains(&s.len())
+        && s.starts_with('Z')
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// An Organizations ID: `o-` plus 10 to 32, or `ou-` plus two runs, of lowercase letters and digits.
+fn is_org_id(s: &str) -> bool {
+    let run = |r: &str, lo: usize| {
+        r.len() >= lo
+            && r.len() <= 32
+            && r.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    if let Some(r) = s.strip_prefix("ou-") {
+        return r
+            .split_once('-')
+            .is_some_and(|(a, b)| run(a, 4) && run(b, 8));
+    }
+    s.strip_prefix("o-").is_some_and(|r| run(r, 10))
+}
+
 /// The account a modern access key ID (`AKIA`/`ASIA` + 16 base32) was created in.
 fn key_account(key: &str) -> Option<String> {
     let b = key.as_bytes();
@@ -73,6 +105,30 @@ pub(crate) fn held(kind: &str, value: &str) -> Vec<(Arc<str>, Arc<str>)> {
                         .filter(|a| is_account(a))
                     {
                         out.push(("acct".into(), acct.into()));
+                    }
+                }
+                if parts[2] == "organizations" {
+                    // organization/o-<org>, ou/o-<org>/ou-<root>-<ou>, account/o-<org>/…: the org
+                    // and OU IDs are printed bare in "Id" fields beside the ARN.
+                    for id in parts[5].split('/').skip(1).filter(|i| is_org_id(i)) {
+                        out.push(("org".into(), id.into()));
+                    }
+                }
+                if parts[2] == "cloudfront" {
+                    // distribution/<ID>: list-distributions prints "Id": "<ID>" beside the ARN.
+                    if let Some(id) = parts[5]
+                        .strip_prefix("distribution/")
+                        .filter(|i| is_distribution_id(i))
+                    {
+                        out.push(("cdn".into(), id.into()));
+                    }
+                }
+                if parts[2] == "route53" {
+                    if let Some(id) = parts[5]
+                        .strip_prefix("hostedzone/")
+                        .filter(|i| is_zone_id(i))
+                    {
+                        out.push(("zone".into(), id.into()));
                     }
                 }
                 if parts[2] == "kms" {
@@ -145,7 +201,35 @@ mod tests {
             (
                 "arn",
                 "arn:aws:organizations::111111111111:account/o-aeehotxigy/222222222222",
-                &[("acct", "111111111111"), ("acct", "222222222222")],
+                &[
+                    ("acct", "111111111111"),
+                    ("acct", "222222222222"),
+                    ("org", "o-aeehotxigy"),
+                ],
+            ),
+            (
+                "arn",
+                "arn:aws:cloudfront::123456789012:distribution/EV5T8GQ6HDBHBL",
+                &[("acct", "123456789012"), ("cdn", "EV5T8GQ6HDBHBL")],
+            ),
+            (
+                "arn",
+                "arn:aws:route53:::hostedzone/Z9OS2QLQOG689TEXCPKQY",
+                &[("zone", "Z9OS2QLQOG689TEXCPKQY")],
+            ),
+            (
+                "arn",
+                "arn:aws:organizations::111111111111:ou/o-aeehotxigy/ou-ab12-cd34ef56",
+                &[
+                    ("acct", "111111111111"),
+                    ("org", "o-aeehotxigy"),
+                    ("org", "ou-ab12-cd34ef56"),
+                ],
+            ),
+            (
+                "arn",
+                "arn:aws:cloudfront::123456789012:distribution/e123",
+                &[("acct", "123456789012")],
             ),
             (
                 "arn",

@@ -87,7 +87,19 @@ fn same_cell(hay: &[u8], ls: usize, left: usize, right: usize) -> Option<&[u8]> 
     .then(|| &line[left + 1..right])
 }
 
-/// Does the header cell of `start`'s column, in a line above, hold a word?
+/// True when the line at `ls` is a table rule (`+----+`, `|+----+|`): what separates a
+/// table's header row from its rows.
+fn is_rule(hay: &[u8], ls: usize) -> bool {
+    let line = &hay[ls..line_end(hay, ls)];
+    let inner = line.iter().skip_while(|&&b| b == b'|').copied();
+    let mut inner = inner.peekable();
+    inner.peek() == Some(&b'+') && inner.all(|b| matches!(b, b'+' | b'-' | b'|' | b'\r'))
+}
+
+/// Does the header cell of `start`'s column hold a word? The header is the row right above
+/// the rule that opens the value's section (`aws … --output table`); rows between are data,
+/// so a word in another row's value (`"accessKeyId"` inside a JSON cell of a key/value
+/// table) names nothing.
 fn header_names(hay: &[u8], start: usize, words: &[Vec<u8>]) -> bool {
     let Some((ls, left, right)) = cell(hay, start) else {
         return false;
@@ -98,10 +110,13 @@ fn header_names(hay: &[u8], start: usize, words: &[Vec<u8>]) -> bool {
             return false;
         }
         above = line_start(hay, above - 1);
-        if let Some(text) = same_cell(hay, above, left, right) {
-            if contains_word(text, words) {
-                return true;
+        if is_rule(hay, above) {
+            if above == 0 {
+                return false;
             }
+            let header = line_start(hay, above - 1);
+            return same_cell(hay, header, left, right)
+                .is_some_and(|text| contains_word(text, words));
         }
     }
     false
@@ -195,6 +210,15 @@ mod tests {
         }
         let at = table.find("r-0123abcd").unwrap();
         assert!(!named(b, at, None, 8, &w(&["ownerid"])));
+        // A key/value section: the word is in another row's value, not in a header.
+        let rows = "\
+||                 Events                  ||
+|+-----------------+-----------------------+|
+||  CloudTrailEvent|  {\"accessKeyId\":\"x\"}  ||
+||  EventId        |  5220fb9e-fdce-4139-a0cd ||
+";
+        let at = rows.find("5220fb9e").unwrap();
+        assert!(!named(rows.as_bytes(), at, None, 4, &w(&["keyid"])));
         let hit = table.find("OwnerId").unwrap();
         let mut r = Vec::new();
         ranges(b, (hit, hit + 7), 32, &mut r);
