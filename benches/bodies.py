@@ -4,6 +4,9 @@ From 80 KB up this is corpus.make_body (tools, system prompt, a history of tool 
 a Claude Code body cannot exist with its 20 tools, so a smaller one keeps the shape of a short
 session without tools: billing line and system prompt, a CLAUDE.md reminder, one tool call and its
 AWS output (corpus text, so it carries identifiers to mask).
+
+These are the dense kind (AWS output, ~2.7 identifiers per KB). The other kind, a session on this
+repository (mostly code and prose), is session.session_body / session.next_turn, re-exported here.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import make_body, make_text
+from session import next_turn, session_body
+
+__all__ = ["SIZES", "body", "next_turn", "session_body"]
 
 SIZES = {"10KB": 10_000, "100KB": 100_000, "1MB": 1_000_000, "4MB": 4_000_000}
 

@@ -24,13 +24,22 @@ sys.path.insert(0, str(HERE))
 from corpus import make_annotated  # noqa: E402
 from quality import score  # noqa: E402
 
-SIZES = {"100KB": 100_000, "4MB": 4_000_000}
+SIZES = {"100KB": 100_000, "1MB": 1_000_000, "4MB": 4_000_000}
 
-# (row name, worker impl, venv: "main" or a section of requirements-peers.txt, input)
+# The two kinds of request body: the dense AWS-output corpus (corpus.make_body, ~2.7 findings per
+# KB) and a session on this repository (session.session_body: mostly code and prose, ~0.2 per KB).
+DENSE, SESSION = "maskgate mask_body, AWS-output body", "maskgate mask_body, session body"
+NEXT = "maskgate mask_body, session next turn"
+BASELINE = "Python re baseline"
+# (row name, worker impl, venv: "main" or a section of requirements-peers.txt, input: see engine_worker.py)
 IMPLS = [
-    ("maskgate mask_body", "maskgate-body", "main", "body"),
+    (DENSE, "maskgate-body", "main", "body"),
+    (SESSION, "maskgate-body", "main", "session"),
+    (NEXT, "maskgate-body", "main", "session-next"),
     ("maskgate mask", "maskgate-text", "main", "text"),
-    ("Python re baseline", "python-re", "main", "text"),
+    (f"{BASELINE}, AWS-output body", "python-re", "main", "body"),
+    (f"{BASELINE}, session body", "python-re", "main", "session"),
+    (BASELINE, "python-re", "main", "text"),
     ("Presidio (regex recognizers)", "presidio", "presidio", "text"),
     ("LLM Guard Anonymize", "llm-guard", "llm-guard", "text"),
     ("LLM Guard Anonymize, regex only", "llm-guard-regex", "llm-guard", "text"),
@@ -42,14 +51,14 @@ class WorkerError(Exception):
 
 
 class Worker:
-    def __init__(self, impl: str, python: str, log: Path, start_timeout: float) -> None:
+    def __init__(self, impl: str, input_kind: str, python: str, log: Path, start_timeout: float) -> None:
         env = dict(os.environ)
         env["HF_HUB_OFFLINE"] = "1"  # no model hub here: fail at once instead of after minutes of retries
         env["TRANSFORMERS_OFFLINE"] = "1"
         env["TOKENIZERS_PARALLELISM"] = "false"
         self.log = log.open("ab")
         self.proc = subprocess.Popen(
-            [python, str(HERE / "engine_worker.py"), impl],
+            [python, str(HERE / "engine_worker.py"), impl, input_kind],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,
@@ -123,7 +132,7 @@ def run(peers: dict[str, Any], short: bool, log_dir: Path) -> dict[str, Any]:
                 continue
             python = peer.python
         try:
-            w = Worker(impl, python, log_dir / f"engine-{impl}.log", start_timeout=600)
+            w = Worker(impl, input_kind, python, log_dir / f"engine-{impl}-{input_kind}.log", start_timeout=600)
         except WorkerError as e:
             entry["status"] = f"cannot run: {_short_error(e)}"
             continue
@@ -138,7 +147,7 @@ def run(peers: dict[str, Any], short: bool, log_dir: Path) -> dict[str, Any]:
         for row, w in workers.items():
             if (
                 short
-                and size > 1_000_000
+                and size >= 1_000_000
                 and rows[row]["input"] == "text"
                 and not row.startswith(("maskgate", "Python"))
             ):
@@ -159,6 +168,8 @@ def run(peers: dict[str, Any], short: bool, log_dir: Path) -> dict[str, Any]:
                 if spent[row] > budget:
                     continue
                 calls = max(1, min(200, round(0.25 / max(per_call[row], 1e-6))))
+                if rows[row]["input"] == "session-next":
+                    calls = min(calls, 4)  # each call adds a turn: keep the body near its size
                 try:
                     reply = w.call({"cmd": "time", "size": size, "calls": calls}, slow_limit * calls)
                 except WorkerError as e:
@@ -199,18 +210,30 @@ def run(peers: dict[str, Any], short: bool, log_dir: Path) -> dict[str, Any]:
 
 
 def summary(engine: dict[str, Any]) -> dict[str, Any]:
-    """The goal ratios: body MB/s at 4 MB, maskgate text against each text peer at each size."""
+    """The goal figures: each body kind's MB/s at 4 MB and its ratio to the Python baseline on the
+    same body, the next turn's time, and maskgate text against each text peer at each size."""
     rows = engine["throughput"]
 
     def mbps(row: str, size: str) -> float | None:
         s = rows.get(row, {}).get("sizes", {}).get(size, {})
         return s.get("mb_per_s") if s.get("status") == "ok" else None
 
-    out: dict[str, Any] = {"body_4mb_mb_per_s": mbps("maskgate mask_body", "4MB"), "ratios": {}}
+    nxt = rows.get(NEXT, {}).get("sizes", {}).get("4MB", {})
+    out: dict[str, Any] = {
+        "body_4mb_mb_per_s": mbps(DENSE, "4MB"),
+        "session_4mb_mb_per_s": mbps(SESSION, "4MB"),
+        "next_turn_4mb_ms": nxt["median_s"] * 1000 if nxt.get("status") == "ok" else None,
+        "vs_baseline": {},
+        "ratios": {},
+    }
+    for row, base in ((DENSE, f"{BASELINE}, AWS-output body"), (SESSION, f"{BASELINE}, session body")):
+        for size in SIZES:
+            ours, theirs = mbps(row, size), mbps(base, size)
+            out["vs_baseline"].setdefault(row, {})[size] = ours / theirs if ours and theirs else None
     for size in SIZES:
         ours = mbps("maskgate mask", size)
         for row in rows:
-            if row.startswith("maskgate"):
+            if row.startswith("maskgate") or rows[row].get("input") != "text":
                 continue
             theirs = mbps(row, size)
             out["ratios"].setdefault(row, {})[size] = ours / theirs if ours and theirs else None

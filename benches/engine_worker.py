@@ -1,8 +1,13 @@
 """One masking implementation in its own process, driven over stdin/stdout (one JSON object a line).
 
-    python benches/engine_worker.py IMPL
+    python benches/engine_worker.py IMPL [INPUT]
 
 IMPL is `maskgate-text`, `maskgate-body`, `python-re`, `presidio`, `llm-guard` or `llm-guard-regex`.
+INPUT (default: the impl's own) is `text` (corpus.make_text), `body` (corpus.make_body: the dense
+AWS-output request), `session` (session.session_body: a session on this repository, mostly code and
+prose) or `session-next` (each timed call masks session.next_turn(size, k) with k = 1, 2, ...: the
+same session one more turn later each time, on an engine that has masked the turns before, scan
+cache on).
 The harness (benches/engine.py) starts one worker per implementation, each with the interpreter of
 the venv that has it (peers live in benches/.venv-peers/, never in maskgate's own), and interleaves
 their timing rounds so that the noise of a shared machine falls on all of them alike.
@@ -32,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import make_annotated, make_body, make_text
 from python_baseline import PythonMasker, code
+from session import next_turn, session_body
 
 Findings = list[tuple[int, int, str]]
 
@@ -51,18 +57,24 @@ class Impl:
 
 
 class MaskgateText(Impl):
-    def __init__(self) -> None:
+    def __init__(self, resent: bool = False) -> None:
         import maskgate
         from maskgate import Engine
 
         self.engine_cls = Engine
+        self.version = maskgate.__version__
+        if resent:  # a conversation resent with one more turn: the scan cache is what is measured
+            self.engine = Engine()
+            self.config = "built-in catalogue, map in memory, scan cache on (default size)"
+            return
         # Every call here masks the same input again: with the scan cache on, every call after
         # the first would be a cache hit. Off, each call scans: the cold cost, as for new text.
         self.engine = Engine(scan_cache=0)
-        self.version = maskgate.__version__
         self.config = "built-in catalogue, map in memory, scan cache off (every call scans)"
 
     def mask(self, data: Any) -> int:
+        if isinstance(data, bytes):
+            return len(self.engine.mask_body(data).findings)
         return len(self.engine.mask(data).findings)
 
     def spans(self, text: str) -> Findings:
@@ -72,9 +84,6 @@ class MaskgateText(Impl):
 class MaskgateBody(MaskgateText):
     input_kind = "body"
 
-    def mask(self, data: Any) -> int:
-        return len(self.engine.mask_body(data).findings)
-
 
 class PythonRe(Impl):
     def __init__(self) -> None:
@@ -83,6 +92,8 @@ class PythonRe(Impl):
         self.config = "the catalogue translated to re (benches/python_baseline.py)"
 
     def mask(self, data: Any) -> int:
+        if isinstance(data, bytes):
+            return len(self.masker.mask_body(data)[1])
         return len(self.masker.mask(data)[1])
 
     def spans(self, text: str) -> Findings:
@@ -310,7 +321,7 @@ class LLMGuardRegex(Impl):
         return [(r.start, r.end, self.kind_of.get(r.entity_type, r.entity_type)) for r in merged]
 
 
-IMPLS: dict[str, Callable[[], Impl]] = {
+IMPLS: dict[str, Callable[..., Impl]] = {
     "maskgate-text": MaskgateText,
     "maskgate-body": MaskgateBody,
     "python-re": PythonRe,
@@ -318,6 +329,17 @@ IMPLS: dict[str, Callable[[], Impl]] = {
     "llm-guard": LLMGuard,
     "llm-guard-regex": LLMGuardRegex,
 }
+
+
+def _input(kind: str, size: int) -> Any:
+    """What one timed call masks (for session-next: the body the next turns extend)."""
+    if kind == "text":
+        return make_text(size)
+    if kind == "body":
+        return make_body(size)
+    if kind in ("session", "session-next"):
+        return session_body(size)
+    raise ValueError(f"unknown input {kind!r}")
 
 
 _PROTOCOL: Any = None
@@ -331,37 +353,43 @@ def _say(obj: dict[str, Any]) -> None:
 def main() -> None:
     global _PROTOCOL
     name = sys.argv[1]
+    kind = sys.argv[2] if len(sys.argv) > 2 else None
     # Libraries that print or log to stdout (LLM Guard's structlog does) must not break the protocol:
     # the protocol gets its own copy of fd 1, and fd 1 becomes stderr.
     sys.stdout.flush()
     _PROTOCOL = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     try:
-        impl = IMPLS[name]()
+        impl = IMPLS[name](resent=True) if kind == "session-next" else IMPLS[name]()
+        kind = kind or impl.input_kind
     except BaseException as e:
         traceback.print_exc(file=sys.stderr)
         _say({"error": f"{type(e).__name__}: {e}"[:500]})
         return
     _say({"ready": True, "version": impl.version, "config": impl.config})
-    inputs: dict[tuple[str, int], Any] = {}
+    inputs: dict[int, Any] = {}
+    turns: dict[int, int] = {}
     warmed: set[int] = set()
     for line in sys.stdin:
         cmd = json.loads(line)
         try:
             size = int(cmd["size"])
             if cmd["cmd"] == "time":
-                key = (impl.input_kind, size)
-                if key not in inputs:
-                    inputs[key] = make_body(size) if impl.input_kind == "body" else make_text(size)
-                data = inputs[key]
+                if size not in inputs:
+                    inputs[size] = _input(kind, size)
+                data = inputs[size]
                 if size not in warmed:
                     impl.mask(data)
                     warmed.add(size)
                 times = []
                 n = 0
                 for _ in range(int(cmd.get("calls", 1))):
+                    this = data
+                    if kind == "session-next":
+                        turns[size] = turns.get(size, 0) + 1
+                        this = next_turn(size, turns[size])
                     t0 = time.perf_counter()
-                    n = impl.mask(data)
+                    n = impl.mask(this)
                     times.append(time.perf_counter() - t0)
                 raw = data if isinstance(data, bytes) else data.encode()
                 _say({"times": times, "findings": n, "sha256": hashlib.sha256(raw).hexdigest()[:16]})

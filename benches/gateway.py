@@ -65,7 +65,34 @@ def _redis_ok() -> str | None:
 # -- latency ----------------------------------------------------------------------------------------
 
 
-def latency(peers: dict[str, Any], short: bool, log_dir: Path) -> dict[str, Any]:
+PASSTHROUGH, FLOOR = "pass-through", "asyncio floor"
+UPSTREAM_HEADERS = {"x-api-key": "sk-upstream-bench"}
+
+
+def _floors(
+    stack: ExitStack, log_dir: Path, upstream: str, clients: list[str]
+) -> list[tuple[str, procs.Service | str, str]]:
+    """The set-ups that mask nothing: (name, service or why it cannot run, what it is)."""
+    wanted = [
+        (PASSTHROUGH, lambda: procs.passthrough(log_dir, upstream), "Starlette + httpx pass-through, no masking"),
+        *[
+            (f"{PASSTHROUGH}, {c}", lambda c=c: procs.passthrough(log_dir, upstream, c), f"the same with {c}")
+            for c in clients
+        ],
+        (FLOOR, lambda: procs.floor(log_dir, upstream), "HTTP/1.1 byte relay on asyncio streams, no library"),
+    ]
+    out: list[tuple[str, procs.Service | str, str]] = []
+    for name, start, what in wanted:
+        try:
+            out.append((name, stack.enter_context(start()), what))
+        except RuntimeError as e:
+            out.append((name, f"cannot run: {str(e)[:200]}", what))
+    return out
+
+
+def latency(peers: dict[str, Any], short: bool, log_dir: Path, clients: list[str] | None = None) -> dict[str, Any]:
+    """Added latency of maskgate, the floors (pass-through, asyncio relay; `clients`: the pass-through
+    again with other HTTP clients) and LiteLLM's proxy, all interleaved in one run."""
     sizes = [10_000, 100_000, 1_000_000] + ([] if short else [4_000_000])
     n = {10_000: 20, 100_000: 20, 1_000_000: 6} if short else {10_000: 150, 100_000: 150, 1_000_000: 30, 4_000_000: 12}
     setups: dict[str, dict[str, Any]] = {}
@@ -81,6 +108,13 @@ def latency(peers: dict[str, Any], short: bool, log_dir: Path) -> dict[str, Any]
         services["maskgate"] = [mg]
         targets.append({"name": "maskgate", "url": mg.url, "headers": {"authorization": f"Bearer {procs.MASTER_KEY}"}})
         setups["maskgate"] = {"status": "ok", "what": "maskgate serve, embedded store", "ready_s": mg.ready_s}
+        for fname, svc, what in _floors(stack, log_dir, upstream.url, clients or []):
+            if isinstance(svc, str):
+                setups[fname] = {"status": svc, "what": what}
+                continue
+            services[fname] = [svc]
+            targets.append({"name": fname, "url": svc.url, "headers": UPSTREAM_HEADERS})
+            setups[fname] = {"status": "ok", "what": what, "ready_s": svc.ready_s}
 
         litellm = peers.get("litellm")
         presidio = peers.get("presidio")
@@ -149,7 +183,21 @@ def latency(peers: dict[str, Any], short: bool, log_dir: Path) -> dict[str, Any]
                     slot["cpu_ms_per_request"] = (after[t["name"]] - before[t["name"]]) * 1000 / max(reqs, 1)
         result["raw"] = raw
     result["summary"] = _latency_summary(raw, sizes)
+    result["vs_passthrough"] = _vs_passthrough(result["summary"], sizes)
     return result
+
+
+def _vs_passthrough(summary: dict[str, Any], sizes: list[int]) -> dict[str, Any]:
+    """maskgate's added p50 over the bare pass-through's, per size: non-streamed and first byte."""
+    out: dict[str, Any] = {}
+    for size in sizes:
+        row: dict[str, Any] = {}
+        for metric in ("total", "ttfb"):
+            ours = summary.get("maskgate", {}).get(str(size), {}).get(metric, {}).get("added_p50_ms")
+            floor = summary.get(PASSTHROUGH, {}).get(str(size), {}).get(metric, {}).get("added_p50_ms")
+            row[metric] = ours / floor if ours is not None and floor and floor > 0 else None
+        out[str(size)] = row
+    return out
 
 
 def _latency_summary(raw: dict[str, Any], sizes: list[int]) -> dict[str, Any]:
@@ -224,6 +272,28 @@ def load(short: bool, log_dir: Path) -> dict[str, Any]:
             result["streams"].setdefault("direct", {})[str(n)] = _stream_summary(got, None, None)
         got = _drive("rps", {"target": direct_fast, "requests": rps_requests, "concurrency": 32}, log_dir, 900)
         result["rps"]["direct"] = _rps_summary(got)
+        for fname, start in ((PASSTHROUGH, procs.passthrough), (FLOOR, procs.floor)):
+            for upstream, what in ((slow, "streams"), (fast, "rps")):
+                try:
+                    svc = start(log_dir, upstream.url, name=f"{fname.replace(' ', '-')}-{what}")
+                except RuntimeError as e:
+                    result[what][fname] = {"status": f"cannot run: {str(e)[:200]}"}
+                    continue
+                target = {"name": fname, "url": svc.url, "headers": UPSTREAM_HEADERS}
+                try:
+                    if what == "streams":
+                        for n in counts:
+                            result["streams"].setdefault(fname, {})[str(n)] = _measure_streams(
+                                svc, n, target, result["streams"]["direct"][str(n)], log_dir
+                            )
+                    else:
+                        got = _drive(
+                            "rps", {"target": target, "requests": rps_requests, "concurrency": 32}, log_dir, 900
+                        )
+                        result["rps"][fname] = _rps_summary(got)
+                        result["rps"][fname]["rps_vs_direct"] = got["rps"] / result["rps"]["direct"]["rps"]
+                finally:
+                    svc.stop()
         for store, url in stores.items():
             name = f"maskgate ({store})"
             if url and redis_problem:
@@ -237,14 +307,9 @@ def load(short: bool, log_dir: Path) -> dict[str, Any]:
                 try:
                     if what == "streams":
                         for n in counts:
-                            idle = mg.rss_kib()
-                            sampler = _RssSampler(mg)
-                            cpu0 = mg.cpu_seconds()
-                            got = _drive("streams", {"n": n, "target": target}, log_dir, timeout=900)
-                            peak = sampler.done()
-                            summary = _stream_summary(got, result["streams"]["direct"][str(n)], (idle, peak))
-                            summary["cpu_ms_per_stream"] = (mg.cpu_seconds() - cpu0) * 1000 / n
-                            result["streams"].setdefault(name, {})[str(n)] = summary
+                            result["streams"].setdefault(name, {})[str(n)] = _measure_streams(
+                                mg, n, target, result["streams"]["direct"][str(n)], log_dir
+                            )
                     else:
                         got = _drive(
                             "rps", {"target": target, "requests": rps_requests, "concurrency": 32}, log_dir, 900
@@ -257,6 +322,20 @@ def load(short: bool, log_dir: Path) -> dict[str, Any]:
                     if url and prefix:
                         procs.drop_redis_prefix(prefix, url)
     return result
+
+
+def _measure_streams(
+    svc: procs.Service, n: int, target: dict[str, Any], direct: dict[str, Any], log_dir: Path
+) -> dict[str, Any]:
+    """n streams at once through svc: the summary, its memory per stream and its CPU per stream."""
+    idle = svc.rss_kib()
+    sampler = _RssSampler(svc)
+    cpu0 = svc.cpu_seconds()
+    got = _drive("streams", {"n": n, "target": target}, log_dir, timeout=900)
+    peak = sampler.done()
+    summary = _stream_summary(got, direct, (idle, peak))
+    summary["cpu_ms_per_stream"] = (svc.cpu_seconds() - cpu0) * 1000 / n
+    return summary
 
 
 def _stream_summary(got: dict[str, Any], direct: dict[str, Any] | None, rss: tuple[int, int] | None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 STYLE = {
     "direct": ("#888888", "upstream directly"),
     "maskgate": ("#1b7837", "maskgate"),
+    "pass-through": ("#e08214", "bare Starlette + httpx pass-through"),
     "litellm": ("#2166ac", "LiteLLM proxy"),
     "litellm+presidio": ("#b2182b", "LiteLLM proxy + Presidio guardrail"),
 }

@@ -180,6 +180,23 @@ def maskgate(log_dir: Path, upstream: str, home: Path, redis_url: str | None = N
     return svc.wait_ready(_get_ok("/", "HEAD"), 60)
 
 
+def passthrough(log_dir: Path, upstream: str, client: str = "httpx", name: str | None = None) -> Service:
+    """benches/passthrough.py under uvicorn as `maskgate serve` runs it: the floor with a framework."""
+    name = name or f"passthrough-{client}"
+    port = free_port()
+    env = base_env() | {"PYTHONPATH": str(ROOT), "MASKGATE_BENCH_UPSTREAM": upstream, "MASKGATE_BENCH_CLIENT": client}
+    cmd = [sys.executable, "-m", "uvicorn", "benches.passthrough:app", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--log-level", "warning"]
+    return Service(name, cmd, env, log_dir / f"{name}.log", port).wait_ready(_get_ok("/", "HEAD"), 60)
+
+
+def floor(log_dir: Path, upstream: str, name: str = "floor") -> Service:
+    """benches/floor.py: an HTTP/1.1 byte relay on asyncio streams, the floor without a framework."""
+    port = free_port()
+    cmd = [sys.executable, str(HERE / "floor.py"), "--port", str(port), "--upstream", upstream]
+    return Service(name, cmd, base_env(), log_dir / f"{name}.log", port).wait_ready(_get_ok("/", "HEAD"), 60)
+
+
 def drop_redis_prefix(prefix: str, url: str) -> None:
     import redis
 

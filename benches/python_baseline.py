@@ -13,11 +13,13 @@ anywhere as whole tokens (so, on a warm map, the engine does strictly more work 
 
     masker = PythonMasker()                 # python/maskgate/patterns/builtin.toml
     masked_text, findings = masker.mask(text)
+    masked_body, findings = masker.mask_body(raw_json)   # a Messages request
 """
 
 from __future__ import annotations
 
 import bisect
+import json
 import math
 import re
 import tomllib
@@ -361,3 +363,32 @@ class PythonMasker:
             pos = end
         out.append(text[pos:])
         return "".join(out), findings
+
+    def mask_body(self, body: bytes) -> tuple[bytes, list[Finding]]:
+        """A Messages request body the straightforward way: parse, mask every string the model can
+        read (the engine's rule: all of them but thinking blocks, signatures, block ids and types,
+        cache_control and the model), write it back."""
+        findings: list[Finding] = []
+
+        def walk(node: Any) -> Any:
+            if isinstance(node, str):
+                masked, found = self.mask(node)
+                findings.extend(found)
+                return masked
+            if isinstance(node, list):
+                return [walk(v) for v in node]
+            if isinstance(node, dict):
+                if node.get("type") in ("thinking", "redacted_thinking"):
+                    return node
+                block = "type" in node
+                return {
+                    k: v if k == "cache_control" or (block and k in _BLOCK_KEPT) else walk(v) for k, v in node.items()
+                }
+            return node
+
+        doc = json.loads(body)
+        out = {k: v if k == "model" else walk(v) for k, v in doc.items()}
+        return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode(), findings
+
+
+_BLOCK_KEPT = frozenset({"type", "id", "tool_use_id", "signature"})

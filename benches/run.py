@@ -1,6 +1,6 @@
 """Runs every benchmark and writes benches/results/: results.json, results.md, latency.png.
 
-    python -m benches.run [--short] [--only engine,latency,load,startup,profile]
+    python -m benches.run [--short] [--only engine,latency,load,startup,profile] [--clients httpx2,aiohttp]
 
 From the repository root, in maskgate's venv with the extension built in release mode. Peers are
 installed on first use into benches/.venv-peers/ (benches/peers.py); one that fails to install or
@@ -101,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--short", action="store_true", help="CI's version (minutes; fewer peers)")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument(
+        "--clients",
+        default="",
+        help="also measure the pass-through with these HTTP clients (httpx2, aiohttp; where installed)",
+    )
     parser.add_argument("--out", default=None, help="where to write (benches/results, or results/short with --short)")
     args = parser.parse_args(argv)
     only = [s for s in args.only.split(",") if s]
@@ -157,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     section("engine", lambda: engine.run(peers, args.short, logs))
     if "engine" in results["sections"] and "throughput" in results["sections"]["engine"]:
         results["sections"]["engine"]["summary"] = engine.summary(results["sections"]["engine"])
-    section("latency", lambda: gateway.latency(peers, args.short, logs))
+    section("latency", lambda: gateway.latency(peers, args.short, logs, [c for c in args.clients.split(",") if c]))
     section("load", lambda: gateway.load(args.short, logs))
     section("startup", lambda: gateway.startup(args.short, logs))
     if not args.short:

@@ -8,6 +8,7 @@ compilation and first-time allocation are one-off costs that would otherwise dom
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from functools import cache
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from corpus import SIZES, make_body, make_text
 from python_baseline import CATALOGUE, PythonMasker, code
+from session import next_turn, session_body
 
 bench = pytest.mark.benchmark(group="engine")
 
@@ -28,6 +30,11 @@ def text(size: str) -> str:
 @cache
 def body(size: str) -> bytes:
     return make_body(SIZES[size])
+
+
+@cache
+def session(size: str) -> bytes:
+    return session_body(SIZES[size])
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +76,49 @@ def test_engine_mask_body_resent(
     result = benchmark(eng.mask_body, data)
     assert result.findings
     record_throughput("Engine.mask_body(body), resent", size, len(data), len(result.findings))
+
+
+@bench
+@pytest.mark.parametrize("size", list(SIZES))
+def test_engine_mask_body_session(
+    benchmark: Any, record_throughput: Callable[..., None], engine_cls: Any, size: str
+) -> None:
+    """The session body (mostly code and prose, a few identifiers), every call scanning."""
+    data, eng = session(size), engine_cls(scan_cache=0)
+    eng.mask_body(data)
+    result = benchmark(eng.mask_body, data)
+    assert result.text
+    record_throughput("Engine.mask_body(session)", size, len(data), len(result.findings))
+
+
+@bench
+@pytest.mark.parametrize("size", list(SIZES))
+def test_engine_mask_body_next_turn(
+    benchmark: Any, record_throughput: Callable[..., None], engine_cls: Any, size: str
+) -> None:
+    """The session one turn later each round, on the engine that masked the turns before."""
+    eng, turns = engine_cls(), iter(range(1, 10_000))
+    eng.mask_body(session(size))
+
+    def setup() -> tuple[tuple[bytes], dict[str, Any]]:
+        return (next_turn(SIZES[size], next(turns)),), {}
+
+    result = benchmark.pedantic(eng.mask_body, setup=setup, rounds=5, iterations=1)
+    assert result.text
+    record_throughput("Engine.mask_body(next turn)", size, SIZES[size], len(result.findings))
+
+
+@bench
+@pytest.mark.parametrize("kind", ["aws", "session"])
+@pytest.mark.parametrize("size", list(SIZES))
+def test_python_baseline_mask_body(
+    benchmark: Any, record_throughput: Callable[..., None], size: str, kind: str
+) -> None:
+    data, masker = (body(size) if kind == "aws" else session(size)), PythonMasker()
+    masker.mask_body(data)
+    masked, findings = benchmark(masker.mask_body, data)
+    assert json.loads(masked)["messages"]
+    record_throughput(f"PythonMasker.mask_body({kind})", size, len(data), len(findings))
 
 
 @bench
