@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from maskgate._core import MaskgateError
 from maskgate.engine import Engine
 from maskgate.settings import DEFAULT_TENANT, Settings, SettingsError
-from maskgate.store.base import StoreError
+from maskgate.store.base import StoreError, StoreKeyMismatch
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -73,6 +73,7 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.catalogues:
         # A broken user catalogue is one line here, not a traceback from inside the server's start-up.
         Engine.from_settings(settings)
+    _check_store_key(settings)
     app = create_app(settings)
 
     class AnnouncingServer(uvicorn.Server):
@@ -95,6 +96,23 @@ def _serve(args: argparse.Namespace) -> int:
     )
     AnnouncingServer(config).run()  # exits with status 3 when the app or the socket fails to start
     return 0
+
+
+def _check_store_key(settings: Settings) -> None:
+    """A store key that does not open the store is one line here, not a traceback from the server's
+    start-up (which checks it too). A store that is down is the gateway's to report, as before."""
+    from maskgate.store import StoreUnavailable, open_store_from_settings
+
+    async def check() -> None:
+        store = open_store_from_settings(settings)
+        try:
+            await store.verify()
+        except StoreUnavailable:
+            pass
+        finally:
+            await store.aclose()
+
+    asyncio.run(check())
 
 
 def _keygen(args: argparse.Namespace) -> int:
@@ -347,6 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (OSError, MaskgateError, CliError) as e:
         print(f"maskgate: {e}", file=sys.stderr)
+        return 2
+    except StoreKeyMismatch as e:
+        print(f"maskgate: {e}", file=sys.stderr)  # it says what to do; the advice below would mislead
         return 2
     except StoreError as e:
         print(

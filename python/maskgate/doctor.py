@@ -1,7 +1,8 @@
 """`maskgate doctor`: checks the set-up the way the gateway will use it, and says how to fix each problem.
 
 Each check is independent, so one broken setting does not hide the others. Nothing here prints a
-key, and nothing is created or changed (the embedded store is opened only when it already exists).
+key, and nothing is created (the embedded store is opened only when it already exists); the one
+write is the store's key check, on a store that has none yet.
 """
 
 from __future__ import annotations
@@ -83,15 +84,19 @@ def store(settings: Settings) -> Check:
         return Check("store", OK, f"embedded store {path} (created on first use)")
     if not os.access(path, os.R_OK | os.W_OK):
         return Check("store", FAIL, f"embedded store {path} is not writable", f"check the permissions of {path}")
-    ok, detail = _ping(settings)
+    ok, detail, key = _ping(settings)
     fix = "" if ok else f"check {path} and its key file {path}.key (MASKGATE_STORE_KEY must match if set)"
+    if key:
+        fix = KEY_FIX if settings.store_key else f"restore the key file {path}.key this store was created with"
     return Check("store", OK if ok else FAIL, f"embedded store {path}: {detail}", fix)
 
 
 def _redis_store(settings: Settings) -> Check:
-    ok, detail = _ping(settings)
+    ok, detail, key = _ping(settings)
     where = _redacted_url(settings.redis_url or "")
     fix = "" if ok else "start Redis (e.g. `redis-server`), or fix MASKGATE_REDIS_URL; unset it for the embedded store"
+    if key:
+        fix = KEY_FIX
     return Check("store", OK if ok else FAIL, f"redis {where}: {detail}", fix)
 
 
@@ -106,20 +111,36 @@ def _redacted_url(url: str) -> str:
     return url
 
 
-def _ping(settings: Settings) -> tuple[bool, str]:
-    from maskgate.store import StoreError, open_store_from_settings
+KEY_FIX = (
+    "set MASKGATE_STORE_KEY to the key this store was created with; to change keys, put that one in "
+    "MASKGATE_STORE_KEY_PREVIOUS and the new one in MASKGATE_STORE_KEY"
+)
+
+
+def _ping(settings: Settings) -> tuple[bool, str, bool]:
+    """(ok, detail, whether the problem is the store key): answering, and the key opens the store."""
+    from maskgate.store import StoreError, StoreKeyMismatch, open_store_from_settings
 
     async def ping() -> bool:
         s = open_store_from_settings(settings)
         try:
-            return await asyncio.wait_for(s.ping(), 3.0)
+            if not await asyncio.wait_for(s.ping(), 3.0):
+                return False
+            await asyncio.wait_for(s.verify(), 10.0)
+            return True
         finally:
             await s.aclose()
 
     try:
-        return (True, "answering") if asyncio.run(ping()) else (False, "not answering")
+        return (
+            (True, "answering, the store key opens it", False)
+            if asyncio.run(ping())
+            else (False, "not answering", False)
+        )
+    except StoreKeyMismatch:
+        return False, "the store key does not open it (the store was created with another key)", True
     except (StoreError, OSError, TimeoutError, ValueError) as e:
-        return False, f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+        return False, f"{type(e).__name__}: {e}" if str(e) else type(e).__name__, False
 
 
 def catalogue(settings: Settings) -> Check:

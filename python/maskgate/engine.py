@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from maskgate import _core
-from maskgate.store.base import StoreError, StoreUnavailable, mark_epoch
+from maskgate.store.base import StoreError, StoreKeyMismatch, StoreUnavailable, mark_epoch
 
 if TYPE_CHECKING:
     from maskgate.settings import Settings
@@ -178,7 +178,7 @@ class Engine:
             since = self._marks.get(namespace, 0)
             try:
                 entries, mark = await store.changes(namespace, since)
-            except StoreUnavailable:
+            except (StoreUnavailable, StoreKeyMismatch):
                 raise
             except StoreError as e:
                 raise StoreUnavailable(f"the known set could not be brought up to date: {e}") from e

@@ -117,5 +117,13 @@ class InstrumentedStore:
             self._err("ping")
         return ok
 
+    async def verify(self) -> None:
+        self._op("verify")
+        try:
+            await self.inner.verify()
+        except StoreError:
+            self._err("verify")
+            raise
+
     async def aclose(self) -> None:
         await self.inner.aclose()

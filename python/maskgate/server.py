@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import sys
@@ -36,7 +37,7 @@ from maskgate.headless import ClaudeCodeService, analyze_endpoint, run_endpoint
 from maskgate.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
 from maskgate.settings import Route as RouteSetting
 from maskgate.settings import Settings, SettingsError
-from maskgate.store import MappingStore, StoreError, open_store_from_settings
+from maskgate.store import MappingStore, StoreError, StoreKeyMismatch, StoreUnavailable, open_store_from_settings
 from maskgate.upstream import (
     is_event_stream,
     make_client,
@@ -110,6 +111,13 @@ class Gateway:
     async def start(self) -> None:
         s = self.settings
         self._store = InstrumentedStore(open_store_from_settings(s), self.metrics)
+        try:
+            await self._store.verify()  # a wrong store key must not start handing out new pseudonyms
+        except StoreKeyMismatch:
+            await self._store.aclose()
+            raise
+        except StoreUnavailable:
+            logs.event("store_unavailable_at_start", logging.WARNING)  # checked again on first use
         self.engine = Engine.from_settings(s, self._store)
         self._client = make_client(s.upstream_timeout)
         logs.event("started", upstream=s.upstream_url, store="redis" if s.redis_url else "embedded")
@@ -374,15 +382,18 @@ class Gateway:
         return self._log(response, rid, request, started, tenant=client.tenant, masked=prepared.masked.counts())
 
     async def health(self, request: Request) -> Response:
+        store = "unavailable"
         try:
             with anyio.fail_after(2.0):
-                store_ok = await self.store.ping()
+                if await self.store.ping():
+                    await self.store.verify()
+                    store = "ok"
+        except StoreKeyMismatch:
+            store = "wrong key"
         except (StoreError, TimeoutError, OSError):
-            store_ok = False
-        status = 200 if store_ok else 503
-        return JSONResponse(
-            {"status": "ok" if store_ok else "degraded", "store": "ok" if store_ok else "unavailable"}, status
-        )
+            pass
+        ok = store == "ok"
+        return JSONResponse({"status": "ok" if ok else "degraded", "store": store}, 200 if ok else 503)
 
     async def hello(self, request: Request) -> Response:
         return Response(status_code=200)
@@ -467,7 +478,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         logs.configure(resolved.log_format)
         logs.quiet_access_log()
         gateway = Gateway(resolved)
-        await gateway.start()
+        try:
+            await gateway.start()
+        except StoreKeyMismatch as e:
+            print(f"maskgate: {e}", file=sys.stderr)
+            raise SystemExit(2) from None
         app.state.gateway = gateway
         try:
             yield

@@ -14,7 +14,7 @@ import pytest
 from tests.claude_cli import find_claude
 from tests.cli.support import CLAUDE_INSTALL_HINT, QUIET, cli_env, run_cli, run_in_terminal
 from tests.fake_upstream import FakeUpstream
-from tests.proxy import MASTER_KEY, Proxy, free_port
+from tests.proxy import MASTER_KEY, Proxy, drop_redis_prefix, free_port
 
 _upstream: list[str] = []
 
@@ -84,8 +84,14 @@ def test_redis_down_fails_and_redis_up_passes(tmp_path: Path) -> None:
     code, checks = doctor(down)
     assert code == 1 and checks["store"]["status"] == "fail"
     assert "redis" in checks["store"]["detail"] and "redis-server" in checks["store"]["fix"]
-    up = healthy_env(tmp_path, MASKGATE_REDIS_URL="redis://127.0.0.1:6379/0", MASKGATE_STORE_KEY=key)
-    code, checks = doctor(up)
+    prefix = f"mgtest-{secrets.token_hex(4)}:"  # doctor's key check writes the store's canary there
+    up = healthy_env(
+        tmp_path, MASKGATE_REDIS_URL="redis://127.0.0.1:6379/0", MASKGATE_STORE_KEY=key, MASKGATE_REDIS_PREFIX=prefix
+    )
+    try:
+        code, checks = doctor(up)
+    finally:
+        drop_redis_prefix(prefix)
     assert code == 0 and checks["store"]["status"] == "ok", checks["store"]
     code, checks = doctor(healthy_env(tmp_path, MASKGATE_REDIS_URL="redis://:hunter2@127.0.0.1:6379/0"))
     assert code == 1 and checks["config"]["status"] == "fail" and "MASKGATE_STORE_KEY" in checks["config"]["detail"]

@@ -122,6 +122,9 @@ class Failing:
         self.calls += 1
         raise self.error
 
+    async def verify(self) -> None:
+        await self.inner.verify()
+
     async def get_or_create(
         self, namespace: str, items: Sequence[tuple[str, str]], reserve: Sequence[tuple[str, int]] = ()
     ) -> list[tuple[str, int]]:
@@ -151,6 +154,9 @@ class Counting:
         self.calls += 1
         await asyncio.sleep(0.01)  # a slow store: requests pile up behind the sync
         return await self.inner.changes(namespace, since)
+
+    async def verify(self) -> None:
+        await self.inner.verify()
 
     async def get_or_create(
         self, namespace: str, items: Sequence[tuple[str, str]], reserve: Sequence[tuple[str, int]] = ()

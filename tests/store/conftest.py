@@ -238,6 +238,7 @@ class Backend:
         return SyncRedis.from_url(self.url)
 
     def redis_keys(self, client: Any) -> list[bytes]:
+        """The keys of this test's namespaces (the store-wide key check is not one of them)."""
         return [k for ns in self.namespaces for k in client.scan_iter(match=f"{self.prefix}{{{ns}}}:*")]
 
     def dump(self) -> bytes:
@@ -267,7 +268,7 @@ class Backend:
             return
         client = self.sync_client()
         try:
-            for k in self.redis_keys(client):
+            for k in [*self.redis_keys(client), f"{self.prefix}keycheck".encode()]:
                 client.delete(k)
         finally:
             client.close()
@@ -276,16 +277,22 @@ class Backend:
 BACKENDS = ["embedded", "redis", "redis-cluster"]
 
 
+def fresh_prefix(tag: str = "") -> str:
+    """A Redis key prefix of this run's own (deleted at its end), new for each call."""
+    return f"{RUN_PREFIX}{tag}{secrets.token_hex(4)}:"
+
+
 @pytest.fixture(params=BACKENDS)
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     name = request.param
     if name == "embedded":
         b = Backend(name, tmp_path)
     elif name == "redis":
-        b = Backend(name, tmp_path, url=request.getfixturevalue("shared_redis"), prefix=RUN_PREFIX)
+        # A prefix per test: each test has its own store key, and a prefix is one store (one key check).
+        b = Backend(name, tmp_path, url=request.getfixturevalue("shared_redis"), prefix=fresh_prefix())
     else:
         cluster: ClusterInfo = request.getfixturevalue("redis_cluster")
-        b = Backend(name, tmp_path, url=cluster.url, prefix=f"{RUN_PREFIX}c:")
+        b = Backend(name, tmp_path, url=cluster.url, prefix=fresh_prefix("c"))
     try:
         yield b
     finally:

@@ -199,14 +199,6 @@ async def test_value_moved_to_another_slot_does_not_decrypt(backend: Backend) ->
     assert await store.lookup(other, [("ec2", 1)]) == [None]
 
 
-async def test_wrong_key_reads_nothing(backend: Backend) -> None:
-    ns = backend.ns()
-    refs = await backend.make().get_or_create(ns, [("ec2", ec2(1))])
-    stranger = backend.make(key=StoreKey(StoreKey.new_secret()))
-    assert await stranger.lookup(ns, refs) == [None]
-    assert await stranger.load(ns) == []
-
-
 async def test_key_rotation(backend: Backend) -> None:
     old_secret, new_secret = backend.secret, StoreKey.new_secret()
     ns, ns2 = backend.ns(), backend.ns()

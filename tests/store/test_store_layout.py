@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import RUN_PREFIX, Backend
+from conftest import RUN_PREFIX, Backend, fresh_prefix
 from maskgate.store import EmbeddedStore, RedisStore, StoreError, StoreKey, open_store
 
 pytestmark = pytest.mark.anyio
@@ -79,9 +79,9 @@ async def test_embedded_purge_expired(tmp_path: Path) -> None:
 
 async def test_redis_one_round_trip_per_call(shared_redis: str) -> None:
     """A batch of new items is one script call; a stale counter guess costs exactly one more."""
-    key = StoreKey(StoreKey.new_secret())
-    a = RedisStore.from_url(shared_redis, key, ttl_seconds=60, prefix=RUN_PREFIX)
-    b = RedisStore.from_url(shared_redis, key, ttl_seconds=60, prefix=RUN_PREFIX)
+    key, prefix = StoreKey(StoreKey.new_secret()), fresh_prefix()
+    a = RedisStore.from_url(shared_redis, key, ttl_seconds=60, prefix=prefix)
+    b = RedisStore.from_url(shared_redis, key, ttl_seconds=60, prefix=prefix)
     ns = "rt-" + RUN_PREFIX.strip(":")
     try:
         items = [("ec2", f"i-{i:017x}") for i in range(100)]
@@ -99,8 +99,10 @@ async def test_redis_one_round_trip_per_call(shared_redis: str) -> None:
     finally:
         await a.aclose()
         await b.aclose()
-        cleanup = RedisStore.from_url(shared_redis, key, prefix=RUN_PREFIX)
-        await cleanup._client.delete(*(f"{RUN_PREFIX}{{{ns}}}:{s}" for s in ("o2p", "p2o", "ctr", "log", "head")))
+        cleanup = RedisStore.from_url(shared_redis, key, prefix=prefix)
+        await cleanup._client.delete(
+            prefix + "keycheck", *(f"{prefix}{{{ns}}}:{s}" for s in ("o2p", "p2o", "ctr", "log", "head"))
+        )
         await cleanup.aclose()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .base import DEFAULT_TTL_SECONDS, MappingStore, StoreError, StoreUnavailable
+from .base import DEFAULT_TTL_SECONDS, MappingStore, StoreError, StoreKeyMismatch, StoreUnavailable
 from .crypto import StoreKey
 from .embedded import EmbeddedStore
 from .redis import RedisStore
@@ -25,6 +25,7 @@ __all__ = [
     "RedisStore",
     "StoreError",
     "StoreKey",
+    "StoreKeyMismatch",
     "StoreUnavailable",
     "open_store",
     "open_store_from_settings",
@@ -50,9 +51,10 @@ def open_store(
             raise StoreError("a store key (MASKGATE_STORE_KEY) is required with a Redis store")
         return RedisStore.from_url(redis_url, key, ttl_seconds=ttl_seconds, prefix=redis_prefix)
     path = Path(embedded_path)
-    if key is None:
-        key = StoreKey.load_or_create(path.with_name(path.name + KEY_FILE_SUFFIX))
-    return EmbeddedStore(path, key, ttl_seconds=ttl_seconds)
+    if key is not None:
+        return EmbeddedStore(path, key, ttl_seconds=ttl_seconds)
+    key_file = path.with_name(path.name + KEY_FILE_SUFFIX)
+    return EmbeddedStore(path, StoreKey.load_or_create(key_file), ttl_seconds=ttl_seconds, key_file=key_file)
 
 
 def open_store_from_settings(settings: Settings) -> MappingStore:

@@ -29,6 +29,25 @@ class StoreUnavailable(StoreError):
     """The backing service cannot be reached right now (down, timeout, locked); retrying later may work."""
 
 
+class StoreKeyMismatch(StoreError):
+    """The configured store key does not open this store: using it would hand out new pseudonyms for
+    values the store already maps, so the store refuses to be used. The message carries no key."""
+
+    def __init__(self, where: str = "", key_file: str | None = None) -> None:
+        at = f" ({where})" if where else ""
+        if key_file:
+            message = (
+                f"the key file {key_file} does not open this store{at}: restore the key file it was created"
+                " with, or set MASKGATE_STORE_KEY to that key"
+            )
+        else:
+            message = (
+                f"the key in MASKGATE_STORE_KEY does not open this store{at}: set the key it was created with,"
+                " or put that key in MASKGATE_STORE_KEY_PREVIOUS and the new one in MASKGATE_STORE_KEY to rotate"
+            )
+        super().__init__(message)
+
+
 @runtime_checkable
 class MappingStore(Protocol):
     """Persistent, shared original <-> ``(kind, n)`` mapping, partitioned by namespace."""
@@ -67,6 +86,15 @@ class MappingStore(Protocol):
 
     async def ping(self) -> bool:
         """True when the backend answers; never raises, so health checks can call it freely."""
+        ...
+
+    async def verify(self) -> None:
+        """Checks that the store key opens this store (a sealed canary kept beside the mappings).
+
+        The current key opens it: nothing to do. Only a previous key does (a rotation): it is sealed
+        again under the current key. No key does: `StoreKeyMismatch`. A store without a canary gets
+        one, after the key has opened one of its entries (if it has any). Every other operation runs
+        this once, before its first use of the store, so a wrong key never hands out pseudonyms."""
         ...
 
     async def aclose(self) -> None:

@@ -57,6 +57,8 @@ _PASSPHRASE_SALT = b"maskgate/store/v1/passphrase"
 _INFO_INDEX = b"maskgate/store/v1/index-hmac"
 _INFO_VALUE = b"maskgate/store/v1/value-aes-gcm"
 _INFO_SEALED = b"maskgate/store/v1/sealed-aes-gcm"
+_CANARY_CONTEXT = b"store-key-check"
+_CANARY_PLAIN = b"maskgate store key check v1"
 
 
 def _hkdf(material: bytes, info: bytes, salt: bytes | None = None) -> bytes:
@@ -216,15 +218,32 @@ class StoreKey:
 
     def unseal(self, context: bytes, blob: bytes) -> bytes:
         """The plain bytes of `seal(context, ...)`, trying every key; StoreError if none authenticates."""
+        return self._unseal(context, blob)[0]
+
+    def _unseal(self, context: bytes, blob: bytes) -> tuple[bytes, bool]:
+        """(plain, was_current_key) of `seal(context, ...)`; StoreError if no key authenticates it."""
         if len(blob) < 1 + _NONCE_LEN + 16 or blob[:1] != _VERSION:
             raise StoreError("sealed value has an unknown format")
         nonce, ct = blob[1 : 1 + _NONCE_LEN], blob[1 + _NONCE_LEN :]
-        for k in self._keys:
+        for i, k in enumerate(self._keys):
             try:
-                return k.sealed.decrypt(nonce, ct, b"maskgate/sealed/v1\x00" + context)
+                return k.sealed.decrypt(nonce, ct, b"maskgate/sealed/v1\x00" + context), i == 0
             except InvalidTag:
                 continue
         raise StoreError("sealed value does not authenticate (wrong store key, or moved/tampered value)")
+
+    def canary(self) -> bytes:
+        """A fixed text sealed under the current key: kept in the store, it says which key made it."""
+        return self.seal(_CANARY_CONTEXT, _CANARY_PLAIN)
+
+    def open_canary(self, blob: bytes) -> bool | None:
+        """True when the current key opens the canary, False when only a previous key does, None
+        when no key does (or the blob is not a canary)."""
+        try:
+            plain, current = self._unseal(_CANARY_CONTEXT, bytes(blob))
+        except StoreError:
+            return None
+        return current if plain == _CANARY_PLAIN else None
 
 
 def _read_key_file(path: Path) -> str:

@@ -2,6 +2,7 @@
 
 Layout (all originals encrypted, see crypto.py)::
 
+    meta(k PRIMARY KEY, v)                              -- schema version; key_check: the sealed canary
     namespaces(ns PRIMARY KEY, expires_at)              -- per-namespace TTL, pushed forward on use
     counters(ns, kind, last_n, PRIMARY KEY(ns, kind))   -- never expire, so n is never handed out twice
     mappings(ns, idx, kind, n, value,
@@ -30,6 +31,7 @@ forking workers (connections must not cross a fork).
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import logging
 import os
@@ -44,6 +46,7 @@ from typing import TypeVar
 from .base import (
     DEFAULT_TTL_SECONDS,
     StoreError,
+    StoreKeyMismatch,
     StoreUnavailable,
     check_kind,
     check_mark,
@@ -106,6 +109,9 @@ INSERT OR IGNORE INTO meta(k, v) VALUES ('schema', '2');
 SCHEMA_VERSION = "2"
 
 
+_KEY_CHECK = "key_check"
+_KEY_CHECK_SAMPLE = 16  # entries tried on a store from before the canary
+
 _CHUNK = 400  # keeps every statement well under SQLite's bound-parameter limit
 
 
@@ -125,7 +131,9 @@ class EmbeddedStore:
         threads: int = 4,
         busy_timeout: float = 10.0,
         synchronous: str = "FULL",
+        key_file: Path | None = None,
     ) -> None:
+        """key_file: where `key` was read from, when not from MASKGATE_STORE_KEY (named in errors)."""
         check_ttl(ttl_seconds)
         if synchronous.upper() not in ("NORMAL", "FULL", "EXTRA"):
             raise StoreError("synchronous must be NORMAL, FULL or EXTRA")
@@ -145,6 +153,8 @@ class EmbeddedStore:
         self._closed = False
         self._initialized = False
         self._init_lock = threading.Lock()
+        self._verified = False
+        self._key_file = str(key_file) if key_file else None
 
     def __repr__(self) -> str:
         return f"EmbeddedStore(path={str(self.path)!r}, ttl_seconds={self._ttl:g})"
@@ -161,6 +171,7 @@ class EmbeddedStore:
         # Hashing happens before the write lock is taken, to keep the critical section short.
         hashes = [self._key.index_hashes(namespace, original) for _, original in unique]
         floors = reserve_floors(reserve)
+        await self._ready()
         got = await self._run(lambda c: self._get_or_create_sync(c, namespace, unique, hashes, floors))
         return [got[i] for i in where]
 
@@ -171,6 +182,7 @@ class EmbeddedStore:
             check_kind(kind)
         if not refs:
             return []
+        await self._ready()
         rows = await self._run(lambda c: self._lookup_sync(c, namespace, refs))
         out: list[str | None] = []
         for kind, n in refs:
@@ -180,6 +192,7 @@ class EmbeddedStore:
 
     async def load(self, namespace: str) -> list[tuple[str, int, str]]:
         check_namespace(namespace)
+        await self._ready()
         rows = await self._run(lambda c: self._load_sync(c, namespace))
         out: list[tuple[str, int, str]] = []
         for kind, n, blob in rows:
@@ -191,6 +204,7 @@ class EmbeddedStore:
     async def changes(self, namespace: str, since: int) -> tuple[list[tuple[str, int, str]], int]:
         check_namespace(namespace)
         check_mark(since)
+        await self._ready()
         rows, mark = await self._run(lambda c: self._changes_sync(c, namespace, since))
         out: list[tuple[str, int, str]] = []
         for kind, n, blob in rows:
@@ -206,6 +220,10 @@ class EmbeddedStore:
             return False
         return True
 
+    async def verify(self) -> None:
+        await self._run(self._verify_sync)
+        self._verified = True
+
     async def aclose(self) -> None:
         if self._closed:
             return
@@ -219,6 +237,7 @@ class EmbeddedStore:
         reports 0 on a second run, the previous keys can be removed from the configuration. Each
         namespace is rewritten in its own short transaction.
         """
+        await self._ready()
         if namespace is not None:
             check_namespace(namespace)
             return await self._run(lambda c: self._rekey_ns_sync(c, namespace))
@@ -233,6 +252,11 @@ class EmbeddedStore:
         return await self._run(lambda c: self._sweep_sync(c, time.time(), force=True))
 
     # -- plumbing ---------------------------------------------------------------------------------------
+
+    async def _ready(self) -> None:
+        """The key check, once per store object, before the first read or write of mappings."""
+        if not self._verified:
+            await self.verify()
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
@@ -529,6 +553,38 @@ class EmbeddedStore:
         if expires_at is not None:
             self._touch_read(conn, ns, now, expires_at)
         return rows, mark
+
+    def _verify_sync(self, conn: sqlite3.Connection) -> None:
+        row = conn.execute("SELECT v FROM meta WHERE k = ?", (_KEY_CHECK,)).fetchone()
+        if row is not None and self._key.open_canary(base64.b64decode(row[0])):
+            return  # the common case, read-only: the current key made the canary
+
+        def body() -> None:
+            row = conn.execute("SELECT v FROM meta WHERE k = ?", (_KEY_CHECK,)).fetchone()
+            if row is not None:
+                opened = self._key.open_canary(base64.b64decode(row[0]))
+                if opened is None:
+                    raise StoreKeyMismatch(str(self.path), self._key_file)
+                if opened:
+                    return
+            else:
+                # A store from before the canary: the key must open one of its entries, if it has any.
+                sample = conn.execute(
+                    "SELECT ns, kind, n, value FROM mappings LIMIT ?", (_KEY_CHECK_SAMPLE,)
+                ).fetchall()
+                if sample and not any(self._opens(str(ns), str(k), int(n), bytes(v)) for ns, k, n, v in sample):
+                    raise StoreKeyMismatch(str(self.path), self._key_file)
+            canary = base64.b64encode(self._key.canary()).decode()
+            conn.execute("INSERT OR REPLACE INTO meta(k, v) VALUES (?, ?)", (_KEY_CHECK, canary))
+
+        self._in_write_txn(conn, body)
+
+    def _opens(self, ns: str, kind: str, n: int, blob: bytes) -> bool:
+        try:
+            self._key.decrypt(ns, kind, n, blob)
+        except StoreError:
+            return False
+        return True
 
     def _rekey_ns_sync(self, conn: sqlite3.Connection, ns: str) -> int:
         def body() -> int:

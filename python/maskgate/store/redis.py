@@ -9,6 +9,10 @@ can touch them atomically::
     <prefix>{<ns>}:log   zset  "kind:n" scored by seq (creation order)     TTL, refreshed on use
     <prefix>{<ns>}:head  hash  epoch, seq (the change log's head)          TTL, refreshed on use
 
+One more key, outside every namespace's hash tag, holds the key check (see `MappingStore.verify`)::
+
+    <prefix>keycheck     string  the canary sealed under the current store key    no TTL
+
 The change log holds no original: ``changes()`` reads the sealed values from p2o in the same script.
 A namespace whose keys expired or were flushed loses its head, and the next write starts a new epoch
 (a random number the client sends), so every process notices and reloads.
@@ -36,13 +40,14 @@ timeouts become StoreUnavailable; the connection pool reconnects by itself when 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import inspect
 import logging
 import random
 from collections import OrderedDict
-from collections.abc import Awaitable, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, Awaitable, Sequence
+from typing import Any, TypeVar, cast
 
 from redis import exceptions as rexc
 from redis.asyncio import Redis
@@ -53,6 +58,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from .base import (
     DEFAULT_TTL_SECONDS,
     StoreError,
+    StoreKeyMismatch,
     StoreUnavailable,
     check_kind,
     check_mark,
@@ -78,6 +84,8 @@ _MAX_ATTEMPTS = 40
 _LOCK_STRIPES = 64
 _COUNTER_CACHE_SIZE = 4096
 _REKEY_BATCH = 500
+_KEY_CHECK_SAMPLE = 16  # entries tried on a store from before the canary
+_KEY_CHECK_SCAN_SECONDS = 60.0  # finding one entry in a big store from before the canary (once)
 _SEEN_CACHE_SIZE = 50_000  # hints only: the script re-checks everything, so staleness costs a retry
 
 # KEYS: o2p, p2o, ctr, log, head.  ARGV: ttl_ms, H, F, epoch, then F pairs kind, floor, then per item:
@@ -283,6 +291,7 @@ class RedisStore:
         self._changes = _Script(_CHANGES)
         self._rekey = _Script(_REKEY)
         self._closed = False
+        self._verified = False
         self.round_trips = 0
         """Script calls made by get_or_create (observability and tests)."""
 
@@ -343,14 +352,14 @@ class RedisStore:
         o2p, p2o, _, log_key, head = self._keys(namespace)
         return [o2p, p2o, log_key, head]
 
-    async def _call(self, aw: Awaitable[T]) -> T:
+    async def _call(self, aw: Awaitable[T], timeout: float | None = None) -> T:
         """Await a Redis operation, turning transport failures into StoreUnavailable (message-safe)."""
         if self._closed:
             if inspect.iscoroutine(aw):
                 aw.close()  # never started; avoids a "never awaited" warning
             raise StoreError("store is closed")
         try:
-            return await asyncio.wait_for(self._ready(aw), self._op_timeout)
+            return await asyncio.wait_for(self._ready(aw), timeout or self._op_timeout)
         except StoreError:
             raise
         except _UNAVAILABLE as exc:
@@ -380,6 +389,7 @@ class RedisStore:
         unique, where = dedupe(items)
         if not unique:
             return []
+        await self._verify_once()
         hashes = [self._key.index_hashes(namespace, original) for _, original in unique]
         # One writer per namespace in this process: its concurrent requests would otherwise plan the
         # same numbers and all but one retry, and a steady stream of them could starve one.
@@ -433,6 +443,7 @@ class RedisStore:
             check_kind(kind)
         if not norm:
             return []
+        await self._verify_once()
         fields = [f"{kind}:{n}" for kind, n in norm]
         reply = await self._call(self._lookup(self._client, self._ttl_keys(namespace), [self._ttl_ms, *fields]))
         if not isinstance(reply, list) or len(reply) > len(norm):
@@ -445,6 +456,7 @@ class RedisStore:
 
     async def load(self, namespace: str) -> list[tuple[str, int, str]]:
         check_namespace(namespace)
+        await self._verify_once()
         reply = await self._call(self._load(self._client, self._ttl_keys(namespace), [self._ttl_ms]))
         out = self._entries(namespace, reply)
         out.sort(key=lambda t: (t[0], t[1]))
@@ -453,6 +465,7 @@ class RedisStore:
     async def changes(self, namespace: str, since: int) -> tuple[list[tuple[str, int, str]], int]:
         check_namespace(namespace)
         check_mark(since)
+        await self._verify_once()
         args = [self._ttl_ms, str(mark_epoch(since)), mark_seq(since)]
         reply = await self._call(self._changes(self._client, self._ttl_keys(namespace), args))
         if not isinstance(reply, list) or len(reply) < 2 or len(reply) % 2:
@@ -469,6 +482,52 @@ class RedisStore:
         except StoreError:
             return False
 
+    async def verify(self) -> None:
+        key = self._prefix + "keycheck"
+        for _ in range(3):
+            blob: Any = await self._call(self._client.get(key))
+            if blob is not None:
+                opened = self._key.open_canary(blob)
+                if opened is None:
+                    raise StoreKeyMismatch(f"redis prefix {self._prefix!r}")
+                if not opened:  # a rotation: from now on the current key is the one that opens it
+                    await self._call(self._client.set(key, self._key.canary()))
+                break
+            if not await self._call(self._old_entries_open(), _KEY_CHECK_SCAN_SECONDS):
+                raise StoreKeyMismatch(f"redis prefix {self._prefix!r}")
+            if await self._call(self._client.set(key, self._key.canary(), nx=True)):
+                break
+            # another process wrote the canary in between: check that one
+        else:
+            raise StoreUnavailable("redis store: the key check did not settle, try again")
+        self._verified = True
+
+    async def _verify_once(self) -> None:
+        if not self._verified:
+            await self.verify()
+
+    async def _old_entries_open(self) -> bool:
+        """A store from before the canary: True when it has no entry, or the key opens one of them."""
+        tried = 0
+        pattern = f"{self._prefix}{{*}}:p2o"
+        names = cast(AsyncGenerator[Any, None], self._client.scan_iter(match=pattern, count=500))
+        async with contextlib.aclosing(names):
+            async for raw in names:
+                name = raw.decode() if isinstance(raw, bytes) else str(raw)
+                namespace = name[len(self._prefix) + 1 : -len("}:p2o")]
+                flat: Any = await self._client.hrandfield(raw, _KEY_CHECK_SAMPLE, withvalues=True) or []
+                for field, blob in zip(flat[0::2], flat[1::2], strict=True):
+                    kind, n = _parse_ref(field)
+                    try:
+                        self._key.decrypt(namespace, kind, n, blob)
+                    except StoreError:
+                        continue
+                    return True
+                tried += len(flat) // 2
+                if tried >= _KEY_CHECK_SAMPLE:
+                    return False
+        return tried == 0
+
     async def aclose(self) -> None:
         if self._closed:
             return
@@ -484,6 +543,7 @@ class RedisStore:
         namespace (``rekey_all``) before removing a previous key from the configuration.
         """
         check_namespace(namespace)
+        await self._verify_once()
         o2p, p2o, *_ = self._keys(namespace)
         values: dict[Any, Any] = await self._call(self._client.hgetall(p2o))
         index: dict[Any, Any] = await self._call(self._client.hgetall(o2p))
