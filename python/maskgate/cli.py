@@ -147,18 +147,31 @@ def _read_input(source: str) -> str:
         raise CliError(f"{name} is not UTF-8 text (byte {e.start}): maskgate masks UTF-8 text only") from None
 
 
+def _short(name: str, limit: int = 40) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
 def _mask_or_unmask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     engine, store = _engine_with_store(settings)
     text = _read_input(args.file)
 
+    namespace = args.namespace or DEFAULT_TENANT
+
     async def run() -> str:
         try:
             if args.command == "mask":
-                return (await engine.amask(text, args.namespace)).text
-            return await engine.aunmask(text, args.namespace)
+                return (await engine.amask(text, namespace)).text
+            restored = await engine.aunmask(text, namespace)
         finally:
             await store.aclose()
+        if args.namespace is not None and engine.core.known_count(namespace) == 0:
+            # A mistyped namespace would otherwise give the text back unchanged, or another tenant's.
+            raise CliError(f"namespace {_short(namespace)} has no mappings (check --namespace)")
+        unknown = engine.unknown_pseudonyms(text, namespace)
+        if unknown:
+            _say(f"{len(unknown)} pseudonym(s) not known in namespace {_short(namespace)} were left as they are")
+        return restored
 
     sys.stdout.write(asyncio.run(run()))
     return 0
@@ -317,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, what in (("mask", "mask a file (or - for stdin)"), ("unmask", "restore a masked file (or -)")):
         p = sub.add_parser(name, help=what + ", through the same store as the server")
         p.add_argument("file", nargs="?", default="-")
-        p.add_argument("--namespace", default=DEFAULT_TENANT, help="the tenant's namespace (default: default)")
+        p.add_argument("--namespace", default=None, help="the tenant's namespace (default: default)")
         p.set_defaults(func=_mask_or_unmask)
     scan = sub.add_parser("scan", help="list identifiers and secrets in files; exits 1 when any are found")
     scan.add_argument("paths", nargs="+")

@@ -10,6 +10,7 @@ their numbers from the store in one more round trip.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,7 +248,16 @@ class Engine:
         await self.sync(ns)
         return self.core.unmasker(ns).unmask(text)
 
+    def unknown_pseudonyms(self, text: str, namespace: str | None = None) -> list[str]:
+        """The distinct pseudonym-shaped words of `text` this process has no original for in the
+        namespace (after `sync`, none the store has): what `unmask` leaves as they are."""
+        ns = namespace or self.namespace
+        seen = dict.fromkeys(m.group(0) for m in _PSEUDONYM_WORD.finditer(text))
+        return [w for w in seen if self.core.is_pseudonym(w) and self.core.original(ns, w) is None]
 
+
+# A word shaped like a pseudonym (kind-NNN, kinds may hold dashes); `is_pseudonym` has the last word.
+_PSEUDONYM_WORD = re.compile(r"(?<![A-Za-z0-9_-])[a-z][a-z0-9]*(?:-[a-z0-9]+)*-[0-9]{3,}(?![A-Za-z0-9_-])")
 # Below this size a thread hop costs more than the scan it would move off the event loop.
 _THREAD_THRESHOLD = 256 * 1024
 # Learning an entry scans it once; a first sync of a big namespace runs off the event loop.
