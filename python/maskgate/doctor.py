@@ -47,7 +47,17 @@ def run(environ: Mapping[str, str]) -> list[Check]:
             checks.append(_guarded(check, settings))
     checks.append(claude_cli(settings.claude_bin if settings else environ.get("MASKGATE_CLAUDE_BIN")))
     checks.append(side_traffic(environ))
+    checks.append(_guarded_env(claude_setup, environ, settings))
     return checks
+
+
+def _guarded_env(
+    check: Callable[[Mapping[str, str], Settings | None], Check], environ: Mapping[str, str], settings: Settings | None
+) -> Check:
+    try:
+        return check(environ, settings)
+    except Exception as e:  # reported, with its type, as the check's result
+        return Check(check.__name__.replace("_", " "), FAIL, f"{type(e).__name__}: {e}")
 
 
 def _guarded(check: Callable[[Settings], Check], settings: Settings) -> Check:
@@ -281,6 +291,72 @@ def side_traffic(environ: Mapping[str, str]) -> Check:
         f"`claude` run directly from this shell would report to Anthropic itself ({', '.join(missing)} unset)",
         f"use `maskgate claude`, or: export {exports}",
     )
+
+
+def claude_setup(environ: Mapping[str, str], settings: Settings | None) -> Check:
+    """`maskgate setup` points every `claude` at a gateway: that gateway has to answer, or be started
+    by the service setup installed, or every `claude` on the machine fails to connect."""
+    from maskgate import setup
+
+    name = "setup"
+    paths = setup.Paths.from_env(environ)
+    installed = paths.state.exists()
+    url = _user_settings_env(environ).get("ANTHROPIC_BASE_URL", "").rstrip("/")
+    ours = installed or bool(settings and url == claude.local_url(settings.host, settings.port))
+    if not url:
+        if installed:
+            return Check(
+                name,
+                WARN,
+                f"maskgate setup was run, but {paths.settings} no longer sets ANTHROPIC_BASE_URL",
+                "run `maskgate setup` again, or `maskgate setup --undo`",
+            )
+        return Check(name, SKIP, "maskgate setup is not installed (`claude` run directly is not masked)")
+    if not ours:
+        return Check(name, SKIP, f"not installed; {paths.settings} points claude at {url}")
+    found = claude.probe(url)
+    if found == "maskgate":
+        health = _health(url)
+        if health != "ok":
+            return Check(
+                name,
+                FAIL,
+                f"every claude uses the maskgate at {url}, which answers but its store is {health}",
+                "see the store check above",
+            )
+        return Check(name, OK, f"every claude uses the maskgate at {url} ({paths.settings}), and it answers")
+    if found == "other":
+        return Check(
+            name,
+            FAIL,
+            f"every claude is pointed at {url}, but what answers there is not maskgate",
+            "stop the program on that port, or run `maskgate setup` again with another MASKGATE_PORT",
+        )
+    start = f"set -a; . {paths.gateway_env}; set +a; maskgate serve"
+    if paths.unit.exists() and setup.systemd_user_available():
+        return Check(
+            name,
+            WARN,
+            f"every claude is pointed at {url}, where nothing answers; the user service {setup.UNIT_NAME} starts it",
+            f"systemctl --user restart {setup.UNIT_NAME} (why it stopped: journalctl --user -u {setup.UNIT_NAME})",
+        )
+    return Check(
+        name,
+        FAIL,
+        f"every claude is pointed at {url}, but nothing answers there and no service starts it: claude cannot connect",
+        f"start the gateway ({start}), or use `maskgate claude`, or undo it: `maskgate setup --undo`",
+    )
+
+
+def _health(url: str) -> str:
+    """The store status a maskgate's /health reports ("ok", "unavailable", "wrong key")."""
+    import httpx
+
+    try:
+        body = httpx.get(url + "/health", timeout=5).json()
+    except (httpx.HTTPError, ValueError):
+        return "not answering"
+    return str(body.get("store", "unknown")) if isinstance(body, dict) else "unknown"
 
 
 def _user_settings_env(environ: Mapping[str, str]) -> dict[str, str]:
