@@ -248,6 +248,7 @@ class _Entry:
     window: int
     min_entropy: float | None
     reject: re.Pattern[str] | None
+    split: re.Pattern[str] | None  # separators of a list value: each piece is a value
 
 
 def _is_ascii_alnum(text: str, i: int) -> bool:
@@ -295,6 +296,7 @@ class PythonMasker:
                     window=v.get("window", DEFAULT_WINDOW),
                     min_entropy=v.get("min_entropy"),
                     reject=re.compile(translate(v["reject"]), re.ASCII) if "reject" in v else None,
+                    split=re.compile(translate(e["split"]), re.ASCII) if "split" in e else None,
                 )
             )
         self.mapping: dict[tuple[str, str], str] = {}
@@ -319,15 +321,28 @@ class PythonMasker:
                 return False
         return not self.is_pseudonym(value)
 
+    @staticmethod
+    def _pieces(e: _Entry, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """The value, or the pieces of a list value between its separators."""
+        if e.split is None:
+            return [(start, end)]
+        pieces, at = [], start
+        for sep in e.split.finditer(text, start, end):
+            pieces.append((at, sep.start()))
+            at = sep.end()
+        pieces.append((at, end))
+        return pieces
+
     def find(self, text: str) -> list[tuple[int, int, int]]:
         """Non-overlapping `(start, end, entry index)`, in text order."""
         candidates = []
         for rank, e in enumerate(self.entries):
             m = e.regex.search(text)
             while m is not None:
-                start, end = m.span("id") if e.has_id else m.span()
-                if start < end and self._accept(e, text, start, end):
-                    candidates.append((-e.priority, start - end, start, rank, end))
+                lo, hi = m.span("id") if e.has_id else m.span()
+                for start, end in self._pieces(e, text, lo, hi):
+                    if start < end and self._accept(e, text, start, end):
+                        candidates.append((-e.priority, start - end, start, rank, end))
                 m = e.regex.search(text, m.start() + 1)
         candidates.sort()  # priority, then length, then position, then catalogue rank
         starts: list[int] = []  # the spans taken so far, sorted and disjoint

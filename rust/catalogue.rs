@@ -71,6 +71,9 @@ pub struct Entry {
     pub enabled: bool,
     /// Extra checks.
     pub validate: Validate,
+    /// A regex of separators: the value is a list (`a\tb\tc`, `"a", "b"`), and each piece
+    /// between separators is a value of its own, checked and masked on its own.
+    pub split: Option<String>,
     /// `(text, value)` pairs the entry must find.
     pub positive: Vec<(String, String)>,
     /// Texts in which the entry must find nothing.
@@ -103,6 +106,7 @@ struct RawEntry {
     group: Option<String>,
     enabled: Option<bool>,
     validate: Option<Validate>,
+    split: Option<String>,
     positive: Option<Vec<Example>>,
     negative: Option<Vec<String>>,
 }
@@ -239,6 +243,7 @@ fn new_entry(raw: RawEntry, origin: &str) -> Result<Entry> {
         enabled: raw.enabled.unwrap_or(raw.group.is_none()),
         group: raw.group,
         validate: raw.validate.unwrap_or_default(),
+        split: raw.split,
         positive: examples(raw.positive),
         negative: raw.negative.unwrap_or_default(),
         origin: origin.to_owned(),
@@ -271,6 +276,9 @@ fn merge_into(mut e: Entry, raw: RawEntry, origin: &str) -> Entry {
     }
     if let Some(v) = raw.validate {
         e.validate = v;
+    }
+    if raw.split.is_some() {
+        e.split = raw.split;
     }
     match raw.positive {
         Some(p) => e.positive = examples(Some(p)),
@@ -334,6 +342,17 @@ fn check_entry(e: &Entry) -> Result<()> {
             .syntax(syntax_config())
             .build(reject)
             .map_err(|x| err(format!("validate.reject: {x}")))?;
+    }
+    if let Some(split) = &e.split {
+        let hir = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(split)
+            .map_err(|x| err(format!("split: {}", first_line(&x.to_string()))))?;
+        if hir.properties().minimum_len() == Some(0) {
+            return Err(err("split can match the empty string".into()));
+        }
     }
     if e.validate.window() > MAX_WINDOW {
         return Err(err(format!("validate.window is over {MAX_WINDOW}")));

@@ -60,6 +60,8 @@ struct Compiled {
     /// The regex has an `id` group: the value is that group, not the whole match.
     has_id: bool,
     reject: Option<Regex>,
+    /// Separators of a list value: each piece between them is checked on its own.
+    split: Option<Regex>,
     /// Lowercase, inner whitespace collapsed.
     context: Vec<Vec<u8>>,
     anchor: Anchor,
@@ -177,6 +179,11 @@ impl Scanner {
                     .reject
                     .as_deref()
                     .map(|r| build(e, r, "validate.reject"))
+                    .transpose()?,
+                split: e
+                    .split
+                    .as_deref()
+                    .map(|r| build(e, r, "split"))
                     .transpose()?,
                 context,
                 entry: (*e).clone(),
@@ -383,9 +390,7 @@ impl Scanner {
                     {
                         continue;
                     }
-                    if let Some(cand) = self.attempt(pid, hay, key, s, &mut caps) {
-                        out.push(cand);
-                    }
+                    self.attempt(pid, hay, key, s, &mut caps, &mut out);
                 }
                 next = next.max(hi + 1);
             }
@@ -429,14 +434,13 @@ impl Scanner {
             let Some(m) = regex.search(&Input::new(bytes).range(pos..)) else {
                 break;
             };
-            if let Some(cand) = self.attempt(pid, hay, key, m.start(), caps) {
-                out.push(cand);
-            }
+            self.attempt(pid, hay, key, m.start(), caps, out);
             pos = m.start() + 1;
         }
     }
 
-    /// The match of pattern `pid` starting exactly at `s`, as a validated candidate.
+    /// The match of pattern `pid` starting exactly at `s`, as validated candidates: one, or
+    /// one per piece of a list value (`split`).
     fn attempt(
         &self,
         pid: usize,
@@ -444,13 +448,16 @@ impl Scanner {
         key: Option<&[u8]>,
         s: usize,
         caps: &mut Caps,
-    ) -> Option<Candidate> {
+        out: &mut Vec<Candidate>,
+    ) {
         let c = &self.compiled[pid];
         let bytes = hay.as_bytes();
         let input = Input::new(bytes).range(s..).anchored(Anchored::Yes);
         // The DFA says whether there is a match, and where it ends; only then do the capture
         // engines (far slower) find the `id` group, within that span.
-        let m = c.regex.search(&input)?;
+        let Some(m) = c.regex.search(&input) else {
+            return;
+        };
         let (start, end) = if c.has_id {
             if caps.0.len() <= pid {
                 caps.0.resize_with(pid + 1, || None);
@@ -458,12 +465,27 @@ impl Scanner {
             let caps = caps.0[pid].get_or_insert_with(|| c.regex.create_captures());
             let exact = Input::new(bytes).span(m.span()).anchored(Anchored::Yes);
             c.regex.search_captures(&exact, caps);
-            let id = caps.get_group_by_name("id")?;
+            let Some(id) = caps.get_group_by_name("id") else {
+                return;
+            };
             (id.start, id.end)
         } else {
             (m.start(), m.end())
         };
-        self.validate(pid, hay, key, start, end)
+        let Some(split) = &c.split else {
+            out.extend(self.validate(pid, hay, key, start, end));
+            return;
+        };
+        let mut piece = start;
+        for sep in split.find_iter(Input::new(bytes).range(start..end)) {
+            if sep.start() > piece {
+                out.extend(self.validate(pid, hay, key, piece, sep.start()));
+            }
+            piece = sep.end();
+        }
+        if end > piece {
+            out.extend(self.validate(pid, hay, key, piece, end));
+        }
     }
 
     /// Applies an entry's checks to a value at `start..end`.
