@@ -184,8 +184,10 @@ class Engine:
             except StoreError as e:
                 raise StoreUnavailable(f"the known set could not be brought up to date: {e}") from e
             if since and mark_epoch(mark) != mark_epoch(since):
-                # Flushed, recreated or expired: what this process holds may no longer be true.
+                # Flushed, recreated or expired: what this process holds may no longer be true, and a
+                # recreated store may have been started with another key since this one was checked.
                 self.core.forget(namespace)
+                await store.verify()
             if entries:
                 if len(entries) > _LEARN_INLINE:
                     await asyncio.to_thread(self.core.learn, namespace, entries)

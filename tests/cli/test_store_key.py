@@ -45,6 +45,11 @@ def masked_with(tmp_path: Path, store: dict[str, str], key: str, text: str = f"s
     return r.stdout
 
 
+def send(url: str, text: str) -> httpx.Response:
+    body = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": text}]}
+    return httpx.post(url + "/v1/messages", json=body, headers={"x-api-key": MASTER_KEY}, timeout=30)
+
+
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -113,10 +118,16 @@ def test_health_is_not_ok_when_the_store_changes_keys_under_a_running_gateway(tm
     try:
         with FakeUpstream.start() as fake, Proxy.start(tmp_path, fake.url, {"MASKGATE_STORE_KEY": key, **store}) as p:
             assert httpx.get(p.url + "/health").json() == {"status": "ok", "store": "ok"}
+            for _ in range(2):  # the second one learns the namespace's change mark
+                assert send(p.url, f"stop {INSTANCE}").status_code == 200
             drop_redis_prefix(prefix)
-            masked_with(tmp_path, store, secrets.token_hex(32))
+            masked_with(tmp_path, store, secrets.token_hex(32), text="stop i-0fedcba9876543210\n")
             health = httpx.get(p.url + "/health")
             assert health.status_code == 503 and health.json() == {"status": "degraded", "store": "wrong key"}
+            # The gateway sees the namespace was recreated, checks the key again, and forwards nothing.
+            fake.clear()
+            r = send(p.url, f"stop {INSTANCE}")
+            assert r.status_code == 503 and fake.requests("/v1/messages") == []
     finally:
         drop_redis_prefix(prefix)
 
