@@ -197,6 +197,13 @@ class Engine:
             self._synced_at[namespace] = started
 
     async def _allocate(self, plan: _core.Plan, namespace: str) -> None:
+        """Gives every original of the plan its number, from the store when there is one.
+
+        When new numbers were handed out, the copy is brought up to date once more before the
+        plan is applied: if the namespace was flushed or recreated since `sync`, the numbers this
+        process still holds for the plan's other originals may now belong to someone else in the
+        store, and masking with them would restore the wrong originals later.
+        """
         missing = plan.missing(self.core, namespace)
         if not missing:
             return
@@ -204,11 +211,17 @@ class Engine:
             self.core.reserve(namespace, plan.reserve())
             self.core.allocate(namespace, missing)
             return
-        numbers = await self.store.get_or_create(namespace, missing, plan.reserve())
-        self.core.learn(
-            namespace,
-            [(kind, n, original) for (kind, n), (_, original) in zip(numbers, missing, strict=True)],
-        )
+        for _ in range(_ALLOCATE_ATTEMPTS):
+            numbers = await self.store.get_or_create(namespace, missing, plan.reserve())
+            self.core.learn(
+                namespace,
+                [(kind, n, original) for (kind, n), (_, original) in zip(numbers, missing, strict=True)],
+            )
+            await self.sync(namespace)
+            missing = plan.missing(self.core, namespace)
+            if not missing:
+                return
+        raise StoreUnavailable("the namespace kept changing while this request was masked; retry it")
 
     async def amask(self, text: str, namespace: str | None = None) -> Masked:
         ns = namespace or self.namespace
@@ -264,3 +277,5 @@ _PSEUDONYM_WORD = re.compile(r"(?<![A-Za-z0-9_-])[a-z][a-z0-9]*(?:-[a-z0-9]+)*-[
 _THREAD_THRESHOLD = 256 * 1024
 # Learning an entry scans it once; a first sync of a big namespace runs off the event loop.
 _LEARN_INLINE = 256
+# How often a request's new originals are numbered again when the namespace changes under it.
+_ALLOCATE_ATTEMPTS = 3

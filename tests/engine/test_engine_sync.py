@@ -176,3 +176,54 @@ async def test_waiting_requests_share_a_sync(tmp_path: Path) -> None:
         assert counting.calls < len(values)
     finally:
         await inner.aclose()
+
+
+class FlushedMidRequest:
+    """A store flushed (every table emptied) right after the first `changes`, and refilled by
+    another process before this one numbers its request: the race between sync and allocate."""
+
+    def __init__(self, inner: EmbeddedStore, path: Path, refill: Engine) -> None:
+        self.inner, self.path, self.refill, self.armed = inner, path, refill, False
+
+    async def changes(self, namespace: str, since: int) -> tuple[list[tuple[str, int, str]], int]:
+        answer = await self.inner.changes(namespace, since)
+        if self.armed:
+            self.armed = False
+            with sqlite3.connect(self.path) as conn:
+                for table in ("namespaces", "counters", "mappings", "journals", "journal"):
+                    conn.execute(f"DELETE FROM {table}")
+            await self.refill.amask(in_context(new_secret()))  # takes secret-001 in the new epoch
+        return answer
+
+    async def verify(self) -> None:
+        await self.inner.verify()
+
+    async def get_or_create(
+        self, namespace: str, items: Sequence[tuple[str, str]], reserve: Sequence[tuple[str, int]] = ()
+    ) -> list[tuple[str, int]]:
+        return await self.inner.get_or_create(namespace, items, reserve)
+
+
+async def test_a_flush_between_sync_and_allocation_does_not_reuse_a_number(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    pair = Pair(path)
+    try:
+        racing = FlushedMidRequest(pair.stores[1], path, pair.a)
+        engine = Engine(store=racing)  # type: ignore[arg-type]
+        old = new_secret()
+        [p_old] = [f.pseudonym for f in (await engine.amask(in_context(old))).findings if f.original == old]
+        assert p_old == "secret-001"
+        racing.armed = True
+        new = new_secret()
+        masked = await engine.amask(in_context(old) + in_context(new))
+        pseudonyms = {f.original: f.pseudonym for f in masked.findings}
+        assert old not in masked.text and new not in masked.text
+        # The store now says secret-001 is the other process's value: this request must not use it.
+        owner = (await pair.stores[0].lookup("default", [("secret", 1)]))[0]
+        assert owner not in (old, new)
+        assert "secret-001" not in pseudonyms.values()
+        for original, p in pseudonyms.items():
+            kind, _, n = p.rpartition("-")
+            assert (await pair.stores[0].lookup("default", [(kind, int(n))]))[0] == original
+    finally:
+        await pair.close()
