@@ -56,6 +56,11 @@ class Proxy:
             "MASKGATE_HOME": str(tmp / "data"),
             "MASKGATE_LOG_FORMAT": "json",
         }
+        if os.environ.get("PYTHONPATH"):
+            # The process runs the code under test (a worktree's `PYTHONPATH=python`), not whatever
+            # maskgate the interpreter has installed.
+            paths = os.environ["PYTHONPATH"].split(os.pathsep)
+            base["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in paths if p)
         base.update(env or {})
         log = tmp / f"maskgate-{port}.log"
         cmd = [sys.executable, "-m", "uvicorn", "maskgate.server:app", "--port", str(port), "--log-level", log_level]
