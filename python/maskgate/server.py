@@ -22,6 +22,7 @@ from typing import Any
 import anyio
 import httpx
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -32,7 +33,7 @@ from maskgate.auth import Client, authenticate
 from maskgate.console import Console, console_middleware, mount_console
 from maskgate.console.state import FORWARDED_KEY
 from maskgate.engine import Engine, LimitExceeded, Limits, MaskedRequest
-from maskgate.errors import error_event, error_response
+from maskgate.errors import ApiError, api_error_handler, error_event, error_response, http_exception_handler
 from maskgate.headless import ClaudeCodeService, analyze_endpoint, run_endpoint
 from maskgate.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
 from maskgate.settings import Route as RouteSetting
@@ -52,6 +53,9 @@ Handler = Callable[[Request], Awaitable[Response]]
 # A model name of this shape is a public name (claude-sonnet-4-5, us.anthropic.claude-...-v2:0) and
 # is logged as is; anything else (an inference-profile ARN carries the account) is masked first.
 _PLAIN_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}(:\d{1,4})?")
+
+
+STORE_DOWN = "the pseudonym store is unavailable; the request was not forwarded"
 
 
 class PayloadTooLarge(Exception):
@@ -140,6 +144,12 @@ class Gateway:
     def _client_of(self, request: Request) -> Client | None:
         return authenticate(request.headers, self.settings.all_tenants)
 
+    def _authenticated(self, request: Request) -> Client:
+        client = self._client_of(request)
+        if client is None:
+            raise ApiError(401, "invalid or missing API key")
+        return client
+
     async def _read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes
         declared = request.headers.get("content-length")
@@ -155,22 +165,22 @@ class Gateway:
                 chunks.append(chunk)
         return b"".join(chunks)
 
-    async def _masked_request(self, request: Request, client: Client) -> Forward | Response:
+    async def _masked_request(self, request: Request, client: Client) -> Forward:
         """Reads and masks a request body, with the query string and the header values that go
-        upstream in the same passes, or says (in the Anthropic shape) why not."""
+        upstream in the same passes, or raises `ApiError` saying why not."""
         content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
         if content_type != "application/json":
-            return error_response(415, "content-type must be application/json")
+            raise ApiError(415, "content-type must be application/json")
         try:
             body = await self._read_body(request)
         except PayloadTooLarge:
-            return error_response(413, f"request body is over the {self.settings.max_body_bytes}-byte limit")
+            raise ApiError(413, f"request body is over the {self.settings.max_body_bytes}-byte limit") from None
         except TimeoutError:
-            return error_response(408, "request body not received in time", "invalid_request_error")
+            raise ApiError(408, "request body not received in time") from None
         except ClientDisconnect:
-            return error_response(400, "client disconnected while sending the body")
+            raise ApiError(400, "client disconnected while sending the body") from None
         if not body:
-            return error_response(400, "request body is empty")
+            raise ApiError(400, "request body is empty")
         limits = Limits(self.settings.max_identifiers, self.settings.max_string_bytes)
         headers = self._upstream_headers(request, client)
         slots = [i for i, (name, _) in enumerate(headers) if maskable(name)]
@@ -178,12 +188,12 @@ class Gateway:
         try:
             prepared = await self.engine.amask_request(body, client.tenant, limits, extras)
         except LimitExceeded as e:
-            return error_response(413, f"request not forwarded: {e}")
+            raise ApiError(413, f"request not forwarded: {e}") from None
         except BodyError as e:
-            return error_response(400, f"request body: {e}")
+            raise ApiError(400, f"request body: {e}") from None
         except StoreError:
             # Fail closed: without the map nothing can be masked, so nothing is forwarded.
-            return error_response(503, "the pseudonym store is unavailable; the request was not forwarded")
+            raise ApiError(503, STORE_DOWN) from None
         query, *values = prepared.extras
         rid = ""
         for i, value in zip(slots, values, strict=True):
@@ -208,12 +218,20 @@ class Gateway:
     async def messages(self, request: Request) -> Response:
         started = time.perf_counter()
         rid = early_rid(request)
-        client = self._client_of(request)
-        if client is None:
-            return self._log(error_response(401, "invalid or missing API key"), rid, request, started)
-        forward = await self._masked_request(request, client)
-        if isinstance(forward, Response):
-            return self._log(forward, rid, request, started, tenant=client.tenant)
+        info: dict[str, Any] = {}
+        try:
+            client = self._authenticated(request)
+            info["tenant"] = client.tenant
+            forward = await self._masked_request(request, client)
+            rid = forward.rid
+            return await self._messages(request, client, forward, started, info)
+        except ApiError as e:
+            self._log(e.status, rid, request, started, **info)
+            raise
+
+    async def _messages(
+        self, request: Request, client: Client, forward: Forward, started: float, info: dict[str, Any]
+    ) -> Response:
         prepared, rid = forward.prepared, forward.rid
         masked_ms = (time.perf_counter() - started) * 1000
         self.metrics.mask_duration.observe(masked_ms / 1000)
@@ -221,7 +239,7 @@ class Gateway:
         self.metrics.count_kinds(self.metrics.masked, counts)
         unmasker = prepared.masked.unmasker()
         model = await self._loggable_model(prepared.model, client.tenant)
-        info = {"tenant": client.tenant, "model": model, "masked": counts, "mask_ms": round(masked_ms, 2)}
+        info.update(model=model, masked=counts, mask_ms=round(masked_ms, 2))
         route = self.routes.get(prepared.model or "")
         if route is not None:
             return await self.via_litellm(route, prepared, request, unmasker, rid, started, info)
@@ -233,9 +251,9 @@ class Gateway:
             upstream = await self.client.send(upstream_request, stream=True)
             self.metrics.upstream_latency.labels(request.url.path).observe(time.perf_counter() - sent)
         except httpx.TimeoutException:
-            return self._log(error_response(504, "upstream timed out"), rid, request, started, **info)
+            raise ApiError(504, "upstream timed out") from None
         except httpx.HTTPError:
-            return self._log(error_response(502, "upstream unreachable"), rid, request, started, **info)
+            raise ApiError(502, "upstream unreachable") from None
         return await self.relay(upstream, unmasker, rid, request, started, info)
 
     async def relay(
@@ -252,7 +270,7 @@ class Gateway:
             try:
                 raw = await upstream.aread()
             except httpx.HTTPError:
-                return self._log(error_response(502, "upstream connection lost"), rid, request, started, **info)
+                raise ApiError(502, "upstream connection lost") from None
             finally:
                 await upstream.aclose()
             body = raw
@@ -263,8 +281,8 @@ class Gateway:
                     self.metrics.count_kinds(self.metrics.restored, restored)
                 except BodyError:
                     body = raw  # not JSON: nothing we could restore, pass it as it came
-            response = Response(body, upstream.status_code, headers)
-            return self._log(response, rid, request, started, **info)
+            self._log(upstream.status_code, rid, request, started, **info)
+            return Response(body, upstream.status_code, headers)
         return StreamingResponse(
             self._stream(
                 upstream.aiter_raw(), upstream.aclose, upstream.status_code, unmasker, rid, request, started, info
@@ -299,7 +317,8 @@ class Gateway:
             if 200 <= result.status < 300 and len(unmasker):
                 body, restored = unmasker.unmask_response(body)
                 self.metrics.count_kinds(self.metrics.restored, restored)
-            return self._log(Response(body, result.status, result.headers), rid, request, started, **info)
+            self._log(result.status, rid, request, started, **info)
+            return Response(body, result.status, result.headers)
         stream = result.stream
 
         async def close() -> None:
@@ -365,21 +384,23 @@ class Gateway:
     async def count_tokens(self, request: Request) -> Response:
         started = time.perf_counter()
         rid = early_rid(request)
-        client = self._client_of(request)
-        if client is None:
-            return self._log(error_response(401, "invalid or missing API key"), rid, request, started)
-        forward = await self._masked_request(request, client)
-        if isinstance(forward, Response):
-            return self._log(forward, rid, request, started, tenant=client.tenant)
-        prepared, rid = forward.prepared, forward.rid
+        info: dict[str, Any] = {}
         try:
-            upstream = await self.client.post(forward.url, headers=forward.headers, content=prepared.masked.output)
-        except httpx.TimeoutException:
-            return self._log(error_response(504, "upstream timed out"), rid, request, started)
-        except httpx.HTTPError:
-            return self._log(error_response(502, "upstream unreachable"), rid, request, started)
-        response = Response(upstream.content, upstream.status_code, response_headers(upstream.headers))
-        return self._log(response, rid, request, started, tenant=client.tenant, masked=prepared.masked.counts())
+            client = self._authenticated(request)
+            info["tenant"] = client.tenant
+            forward = await self._masked_request(request, client)
+            prepared, rid = forward.prepared, forward.rid
+            try:
+                upstream = await self.client.post(forward.url, headers=forward.headers, content=prepared.masked.output)
+            except httpx.TimeoutException:
+                raise ApiError(504, "upstream timed out") from None
+            except httpx.HTTPError:
+                raise ApiError(502, "upstream unreachable") from None
+        except ApiError as e:
+            self._log(e.status, rid, request, started, **info)
+            raise
+        self._log(upstream.status_code, rid, request, started, **info, masked=prepared.masked.counts())
+        return Response(upstream.content, upstream.status_code, response_headers(upstream.headers))
 
     async def health(self, request: Request) -> Response:
         store = "unavailable"
@@ -402,20 +423,16 @@ class Gateway:
         """Whether the presented key is one this gateway knows: 204 or 401, nothing sent upstream.
         maskgate's own check (`maskgate claude` asks before it starts Claude Code), so like /health
         it is neither a request in the metrics nor a client error in the console."""
-        if self._client_of(request) is None:
-            return error_response(401, "invalid or missing API key")
+        self._authenticated(request)
         return Response(status_code=204)
 
     async def models(self, request: Request) -> Response:
-        if self._client_of(request) is None:
-            return error_response(401, "invalid or missing API key")
+        client = self._authenticated(request)
         data = [
             {"type": "model", "id": r.model, "display_name": r.model, "created_at": "2025-01-01T00:00:00Z"}
             for r in self.settings.routes
         ]
         if not data:
-            client = self._client_of(request)
-            assert client is not None
             # No body to mask with: the query (limit=1000) is masked on its own, headers go as for
             # every request (ours dropped), the protocol's verbatim and the rest masked.
             headers = self._upstream_headers(request, client)
@@ -425,12 +442,12 @@ class Gateway:
                     if maskable(name):
                         headers[i] = (name, (await self.engine.amask(value, client.tenant)).text)
             except StoreError:
-                return error_response(503, "the pseudonym store is unavailable; the request was not forwarded")
+                raise ApiError(503, STORE_DOWN) from None
             url = upstream_url(self.settings.upstream_url, request.url.path, query)
             try:
                 upstream = await self.client.get(url, headers=headers)
             except httpx.HTTPError:
-                return error_response(502, "upstream unreachable")
+                raise ApiError(502, "upstream unreachable") from None
             return Response(upstream.content, upstream.status_code, response_headers(upstream.headers))
         first, last = data[0]["id"], data[-1]["id"]
         return JSONResponse({"data": data, "has_more": False, "first_id": first, "last_id": last})
@@ -438,26 +455,18 @@ class Gateway:
     async def metrics_page(self, request: Request) -> Response:
         return Response(self.metrics.render(), 200, media_type=CONTENT_TYPE)
 
-    def _log(self, response: Response, rid: str, request: Request, started: float, **fields: Any) -> Response:
-        self.metrics.request_done(request.url.path, response.status_code, started)
+    def _log(self, status: int, rid: str, request: Request, started: float, **fields: Any) -> None:
+        """The one record of a finished request: metrics, the log line, the console."""
+        self.metrics.request_done(request.url.path, status, started)
         logs.event(
             "request",
             id=rid,
             route=request.url.path,
-            status=response.status_code,
+            status=status,
             ms=round((time.perf_counter() - started) * 1000, 2),
             **fields,
         )
-        self.console.record(request, rid, response.status_code, started, fields)
-        return response
-
-
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return error_response(404, f"no route for {request.method} {request.url.path}")
-
-
-async def _method_not_allowed(request: Request, exc: Exception) -> Response:
-    return error_response(405, f"{request.method} is not allowed on {request.url.path}")
+        self.console.record(request, rid, status, started, fields)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -514,7 +523,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=console_middleware(),
-        exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
+        exception_handlers={ApiError: api_error_handler, HTTPException: http_exception_handler, 500: _server_error},
     )
 
 

@@ -124,7 +124,7 @@ def test_slow_headers(fake: FakeUpstream, proxy: Proxy, watch: Watch) -> None:
     r = post(proxy, messages(id_text(ids)), watch)
     assert r.status_code == 200 and r.json()["content"][0]["text"] == f"late {ids['instance']}"
     fake.script([{"type": "text", "text": "too late", "headers_delay": float(TIMEOUT) * 3}])
-    assert_anthropic_error(post(proxy, messages(id_text(watch.ids()), True), watch), 504, "api_error")
+    assert_anthropic_error(post(proxy, messages(id_text(watch.ids()), True), watch), 504, "timeout_error")
 
 
 def test_stalled_stream_ends_with_an_error_event(fake: FakeUpstream, proxy: Proxy, watch: Watch) -> None:

@@ -25,6 +25,8 @@ from typing import Any
 
 import anyio.to_thread
 
+from maskgate.errors import error_body, error_event, error_type
+
 __all__ = ["LiteLLMRoute", "LiteLLMUnavailable", "RouteResponse", "call", "preload"]
 
 logger = logging.getLogger(__name__)
@@ -66,19 +68,6 @@ _ERROR_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
 # which in a shell shared with Claude Code points at this gateway: the request would loop.
 _DEFAULT_API_BASES = {"anthropic": "https://api.anthropic.com"}
 
-_ERROR_TYPE_BY_STATUS = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    422: "invalid_request_error",
-    429: "rate_limit_error",
-    500: "api_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
 _GENERIC_MESSAGES = {
     "invalid_request_error": "The model provider rejected the request.",
     "authentication_error": "The model provider did not accept the gateway's credentials.",
@@ -384,7 +373,7 @@ def _event(name: str, data: Mapping[str, Any]) -> bytes:
 
 
 def _error_event(kind: str, message: str) -> bytes:
-    return _event("error", _error_body(kind, message))
+    return error_event(message, kind)
 
 
 def _message_events(message: Mapping[str, Any]) -> bytes:
@@ -434,11 +423,7 @@ def _response_for_exception(route: LiteLLMRoute, exc: BaseException, body: Mappi
 
 def _error_response(status: int, kind: str, message: str, headers: Mapping[str, str] | None = None) -> RouteResponse:
     out = {"content-type": "application/json", **(headers or {})}
-    return RouteResponse(status, out, _json_bytes(_error_body(kind, message)))
-
-
-def _error_body(kind: str, message: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": kind, "message": message}}
+    return RouteResponse(status, out, error_body(status, message, kind))
 
 
 def _classify(exc: BaseException, body: Mapping[str, Any]) -> tuple[int, str, str, dict[str, str]]:
@@ -449,7 +434,7 @@ def _classify(exc: BaseException, body: Mapping[str, Any]) -> tuple[int, str, st
     status = status if isinstance(status, int) and 400 <= status <= 599 else None
     names = {cls.__name__ for err in _chain(exc) for cls in type(err).__mro__}
     if names & _TIMEOUT_NAMES and not upstream:
-        return 504, "timeout_error", _GENERIC_MESSAGES["timeout_error"], passed
+        return 504, error_type(504), _GENERIC_MESSAGES["timeout_error"], passed
     if not upstream and (names & _CONNECTION_NAMES or status is None or status >= 500):
         # No upstream answer at all: a connection failure, or LiteLLM failing on its own
         # (it reports both as a 500 "InternalServerError" / "APIConnectionError").
@@ -459,8 +444,8 @@ def _classify(exc: BaseException, body: Mapping[str, Any]) -> tuple[int, str, st
         status = 500
     if provider_kind == "overloaded_error":
         status = 529  # LiteLLM reports Anthropic's 529 as a 500
-    kind = _ERROR_TYPE_BY_STATUS.get(status) or ("invalid_request_error" if status < 500 else "api_error")
-    message = _GENERIC_MESSAGES[kind]
+    kind = error_type(status)
+    message = _GENERIC_MESSAGES.get(kind, _GENERIC_MESSAGES["api_error"])
     if provider_message and _safe_to_show(provider_message, body):
         message = f"{message} Provider said: {provider_message}"
     return status, kind, message, passed
