@@ -3,8 +3,9 @@
     python benches/floor.py --port P --upstream http://127.0.0.1:U
 
 Each client connection gets its own upstream connection (opened on its first request, kept
-alive). A request is read up to its Content-Length and written upstream unchanged; the answer is
-relayed as it arrives, framed by its own Content-Length or chunked encoding, never re-encoded.
+alive, opened again once if the upstream closed it while idle). A request is read up to its
+Content-Length and written upstream unchanged; the answer is relayed as it arrives, framed by its
+own Content-Length or chunked encoding, never re-encoded.
 It is what the sockets and the event loop cost: no parsing beyond framing, no masking. A benchmark
 set-up only (it trusts its two peers: loopback, the fake upstream and the driver).
 """
@@ -59,13 +60,22 @@ async def _serve(host: str, port: int, client_r: asyncio.StreamReader, client_w:
             except (asyncio.IncompleteReadError, ConnectionError):
                 return
             body = await client_r.readexactly(int(fields.get(b"content-length", b"0")))
-            if up is None:
-                up = await asyncio.open_connection(host, port, limit=LIMIT)
-                up[1].get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            up_r, up_w = up
-            up_w.write(raw + body)
-            await up_w.drain()
-            back, back_fields = await _head(up_r)
+            for attempt in (1, 2):
+                fresh = up is None
+                if up is None:
+                    up = await asyncio.open_connection(host, port, limit=LIMIT)
+                    up[1].get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                up_r, up_w = up
+                try:
+                    up_w.write(raw + body)
+                    await up_w.drain()
+                    back, back_fields = await _head(up_r)
+                    break
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    up[1].close()
+                    up = None
+                    if fresh or attempt == 2:  # only a kept-alive connection the upstream closed is retried
+                        raise
             client_w.write(back)
             if raw.split(b" ", 1)[0] != b"HEAD" and not back.startswith((b"HTTP/1.1 204", b"HTTP/1.1 304")):
                 await _relay_body(back_fields, up_r, client_w)
