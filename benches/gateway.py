@@ -255,7 +255,9 @@ class _RssSampler:
         return self.peak
 
 
-def load(short: bool, log_dir: Path) -> dict[str, Any]:
+def load(short: bool, log_dir: Path, clients: list[str] | None = None) -> dict[str, Any]:
+    """Concurrent slow streams and small requests/s: maskgate on both stores, the floors (and the
+    pass-through with each of `clients`), the upstream directly."""
     counts = [500] if short else [100, 500, 1000]
     delay = 0.1 if short else 0.2  # seconds between events: ~45 events, so each stream stays open 4.5 s / 9 s
     rps_requests = 400 if short else 3000
@@ -272,10 +274,15 @@ def load(short: bool, log_dir: Path) -> dict[str, Any]:
             result["streams"].setdefault("direct", {})[str(n)] = _stream_summary(got, None, None)
         got = _drive("rps", {"target": direct_fast, "requests": rps_requests, "concurrency": 32}, log_dir, 900)
         result["rps"]["direct"] = _rps_summary(got)
-        for fname, start in ((PASSTHROUGH, procs.passthrough), (FLOOR, procs.floor)):
+        floors: list[tuple[str, Any]] = [
+            (PASSTHROUGH, procs.passthrough),
+            *[(f"{PASSTHROUGH}, {c}", lambda d, u, name, c=c: procs.passthrough(d, u, c, name)) for c in clients or []],
+            (FLOOR, procs.floor),
+        ]
+        for fname, start in floors:
             for upstream, what in ((slow, "streams"), (fast, "rps")):
                 try:
-                    svc = start(log_dir, upstream.url, name=f"{fname.replace(' ', '-')}-{what}")
+                    svc = start(log_dir, upstream.url, name=f"{fname.replace(' ', '-').replace(',', '')}-{what}")
                 except RuntimeError as e:
                     result[what][fname] = {"status": f"cannot run: {str(e)[:200]}"}
                     continue

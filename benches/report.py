@@ -119,6 +119,20 @@ def goals(r: dict[str, Any]) -> list[dict[str, Any]]:
         }
     )
     streams = _get(r, "sections", "load", "streams") or {}
+    floor = streams.get("pass-through") or {}
+    n = max((k for k in floor if isinstance(floor[k], dict) and floor[k].get("all_open_s")), key=int, default=None)
+    for store in ("embedded", "redis"):
+        ours = _get(streams, f"maskgate ({store})", n, "all_open_s") if n else None
+        theirs = _get(floor, n, "all_open_s") if n else None
+        out.append(
+            {
+                "goal": f"Load: {n or 'N'} streams all open within 1.5x the bare pass-through's time ({store} store)",
+                "measured": "not measured"
+                if ours is None or theirs is None
+                else f"{ours:.1f} s, pass-through {theirs:.1f} s ({ours / theirs:.1f}x)",
+                "met": None if ours is None or theirs is None else ours <= 1.5 * theirs,
+            }
+        )
     for store in ("embedded", "redis"):
         got = _get(streams, f"maskgate ({store})", "1000")
         if got is None:

@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--clients",
         default="",
-        help="also measure the pass-through with these HTTP clients (httpx2, aiohttp; where installed)",
+        help="the pass-through again with these HTTP clients, in latency and load (httpx2, aiohttp; where installed)",
     )
     parser.add_argument("--out", default=None, help="where to write (benches/results, or results/short with --short)")
     args = parser.parse_args(argv)
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     if "engine" in results["sections"] and "throughput" in results["sections"]["engine"]:
         results["sections"]["engine"]["summary"] = engine.summary(results["sections"]["engine"])
     section("latency", lambda: gateway.latency(peers, args.short, logs, [c for c in args.clients.split(",") if c]))
-    section("load", lambda: gateway.load(args.short, logs))
+    section("load", lambda: gateway.load(args.short, logs, [c for c in args.clients.split(",") if c]))
     section("startup", lambda: gateway.startup(args.short, logs))
     if not args.short:
         import profiling
