@@ -217,6 +217,37 @@ def code(n: int) -> str:
         level += 1
 
 
+def _held_by_arn(arn: str) -> list[tuple[str, str]]:
+    """What rust/derive.rs reads out of an ARN (the same rules, written again)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6:
+        return []
+    service, region, account, resource = parts[2], parts[3], parts[4], parts[5]
+    out = []
+    if re.fullmatch(r"[0-9]{12}", account):
+        out.append(("acct", account))
+    if service == "organizations":
+        tail = resource.split("/")
+        if resource.startswith("account/") and re.fullmatch(r"[0-9]{12}", tail[-1]):
+            out.append(("acct", tail[-1]))
+        out += [("org", i) for i in tail[1:] if re.fullmatch(r"o-[a-z0-9]{10,32}|ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}", i)]
+    if service == "cloudfront" and re.fullmatch(r"distribution/E[A-Z0-9]{12,14}", resource):
+        out.append(("cdn", resource.split("/", 1)[1]))
+    if service == "route53" and re.fullmatch(r"hostedzone/Z[A-Z0-9]{7,31}", resource):
+        out.append(("zone", resource.split("/", 1)[1]))
+    if service == "kms":
+        uuid = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32}"
+        if re.fullmatch(rf"key/(?:{uuid})", resource):
+            out.append(("kms", resource[4:]))
+        elif resource.startswith("alias/") and len(resource) > len("alias/"):
+            out.append(("kms", resource))
+    if service == "s3" and not region and not account:
+        bucket = resource.split("/", 1)[0]
+        if re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+            out.append(("bucket", bucket))
+    return out
+
+
 _PSEUDONYM = re.compile(r"([a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*)-((9*)\d+)", re.ASCII)
 
 
@@ -356,7 +387,34 @@ class PythonMasker:
             ends.insert(i, end)
             picked.append((start, end, rank))
         picked.sort()
-        return picked
+        return self._with_known(text, picked)
+
+    def _with_known(self, text: str, picked: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+        """The engine's second pass, for what it finds in one text: every value found, and what
+        an ARN gives away (its account, bucket, KMS key, distribution, zone, organization), is
+        masked wherever else it occurs as a whole token, unless a longer kept value holds it."""
+        known: dict[str, int] = {}
+        for start, end, rank in picked:
+            value, kind = text[start:end], self.entries[rank].kind
+            known.setdefault(value, rank)
+            if kind == "arn":
+                for held_kind, held in _held_by_arn(value):
+                    rank_of = next((r for r, e in enumerate(self.entries) if e.kind == held_kind), None)
+                    if rank_of is not None:
+                        known.setdefault(held, rank_of)
+        extra = []
+        for value, rank in known.items():
+            at = text.find(value)
+            while at >= 0:
+                end = at + len(value)
+                whole = not _is_ascii_alnum(text, at - 1) and not _is_ascii_alnum(text, end)
+                i = bisect.bisect_right(picked, (at, len(text) + 1, 0))
+                inside = i > 0 and picked[i - 1][1] >= end
+                overlaps = (i > 0 and picked[i - 1][1] > at) or (i < len(picked) and picked[i][0] < end)
+                if whole and not inside and not overlaps:
+                    extra.append((at, end, rank))
+                at = text.find(value, at + 1)
+        return sorted(set(picked) | set(extra))
 
     def pseudonym(self, kind: str, original: str) -> str:
         key = (kind, original)
