@@ -7,9 +7,7 @@ builds one from explicit `Settings` (tests, `maskgate serve`).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
 import re
 import sys
 import time
@@ -17,31 +15,31 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import anyio
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from maskgate import logs
-from maskgate._core import BodyError, Unmasker
+from maskgate._core import BodyError
 from maskgate.auth import Client, authenticate
 from maskgate.console import Console, console_middleware, mount_console
 from maskgate.console.state import FORWARDED_KEY
 from maskgate.engine import Engine, LimitExceeded, Limits, MaskedRequest
-from maskgate.errors import ApiError, api_error_handler, error_event, error_response, http_exception_handler
+from maskgate.errors import ApiError, api_error_handler, error_response, http_exception_handler
+from maskgate.gateway.observe import Observer
+from maskgate.gateway.relay import relay
 from maskgate.headless import ClaudeCodeService, analyze_endpoint, run_endpoint
 from maskgate.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
-from maskgate.settings import Route as RouteSetting
+from maskgate.providers import Outgoing, Provider
+from maskgate.providers.anthropic import AnthropicProvider
 from maskgate.settings import Settings, SettingsError
 from maskgate.store import MappingStore, StoreError, StoreKeyMismatch, StoreUnavailable, open_store_from_settings
 from maskgate.upstream import (
-    is_event_stream,
-    make_client,
     maskable,
     request_headers,
     response_headers,
@@ -64,12 +62,11 @@ class PayloadTooLarge(Exception):
 
 @dataclass(frozen=True)
 class Forward:
-    """A masked request, ready to go: the body, the upstream URL and headers (query and header values
-    masked with the body), and the request id as logs may show it."""
+    """A masked request, ready to go: what a provider gets (query and header values masked with
+    the body), and the request id as logs may show it."""
 
     prepared: MaskedRequest
-    url: str
-    headers: list[tuple[str, str]]
+    outgoing: Outgoing
     rid: str
 
 
@@ -80,27 +77,20 @@ def own_keys(settings: Settings) -> tuple[str, ...]:
     return tuple(k for k in keys if k)
 
 
-def early_rid(request: Request) -> str:
-    """The id of a request not masked (refused before): the client's id only as a digest."""
-    given = request.headers.get("x-request-id")
-    if not given:
-        return uuid.uuid4().hex[:16]
-    return "sha256:" + hashlib.sha256(given.encode()).hexdigest()[:16]
-
-
 class Gateway:
     """Holds what lives as long as the server: settings, engine, store, upstream client."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = Engine.from_settings(settings)
-        self.routes = {r.model: r for r in settings.routes}
         self.metrics = Metrics()
         self.console = Console(self)
+        self.observer = Observer(self.metrics, self.console)
         self.claude_code = ClaudeCodeService(settings)
         self.own_keys = own_keys(settings)
+        self.routed: dict[str, Provider] = {}
         self._store: MappingStore | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._upstream: AnthropicProvider | None = None
 
     @property
     def store(self) -> MappingStore:
@@ -108,9 +98,9 @@ class Gateway:
         return self._store
 
     @property
-    def client(self) -> httpx.AsyncClient:
-        assert self._client is not None, "the gateway is not started"
-        return self._client
+    def upstream(self) -> AnthropicProvider:
+        assert self._upstream is not None, "the gateway is not started"
+        return self._upstream
 
     async def start(self) -> None:
         s = self.settings
@@ -123,12 +113,16 @@ class Gateway:
         except StoreUnavailable:
             logs.event("store_unavailable_at_start", logging.WARNING)  # checked again on first use
         self.engine = Engine.from_settings(s, self._store)
-        self._client = make_client(s.upstream_timeout)
+        self._upstream = AnthropicProvider(s.upstream_url, s.upstream_timeout)
+        if s.routes:
+            from maskgate.providers.litellm import LiteLLMProvider  # LiteLLM only when routes use it
+
+            self.routed = {r.model: LiteLLMProvider(r, s.upstream_timeout) for r in s.routes}
         logs.event("started", upstream=s.upstream_url, store="redis" if s.redis_url else "embedded")
 
     async def stop(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        for provider in [*self.routed.values(), *([self._upstream] if self._upstream else [])]:
+            await provider.aclose()
         if self._store is not None:
             await self._store.aclose()
 
@@ -201,8 +195,8 @@ class Gateway:
             if headers[i][0].lower() == "x-request-id":
                 rid = value[:64]
         request.scope[FORWARDED_KEY] = prepared.masked
-        url = upstream_url(self.settings.upstream_url, request.url.path, query)
-        return Forward(prepared, url, headers, rid or uuid.uuid4().hex[:16])
+        outgoing = Outgoing(request.url.path, query, headers, prepared.masked.output)
+        return Forward(prepared, outgoing, rid or uuid.uuid4().hex[:16])
 
     async def _loggable_model(self, model: str | None, tenant: str) -> str | None:
         """The model name as logs and the console may show it: masked unless it is a plain name."""
@@ -215,192 +209,50 @@ class Gateway:
 
     # -- endpoints -----------------------------------------------------------------------
 
+    def _provider(self, model: str | None) -> Provider:
+        """Who serves a model: its `[[routes]]` entry, else the Anthropic-compatible upstream."""
+        return self.routed.get(model or "") or self.upstream
+
     async def messages(self, request: Request) -> Response:
-        started = time.perf_counter()
-        rid = early_rid(request)
-        info: dict[str, Any] = {}
+        record = self.observer.begin(request)
         try:
             client = self._authenticated(request)
-            info["tenant"] = client.tenant
+            record.fields["tenant"] = client.tenant
             forward = await self._masked_request(request, client)
-            rid = forward.rid
-            return await self._messages(request, client, forward, started, info)
+            record.rid = forward.rid
+            prepared = forward.prepared
+            masked_s = time.perf_counter() - record.started
+            self.metrics.mask_duration.observe(masked_s)
+            counts = prepared.masked.counts()
+            self.metrics.count_kinds(self.metrics.masked, counts)
+            unmasker = prepared.masked.unmasker()
+            model = await self._loggable_model(prepared.model, client.tenant)
+            record.fields.update(model=model, masked=counts, mask_ms=round(masked_s * 1000, 2))
+            provider = self._provider(prepared.model)
+            if provider is not self.upstream:
+                record.fields["provider"] = provider.name
+            reply = await provider.messages(forward.outgoing)
         except ApiError as e:
-            self._log(e.status, rid, request, started, **info)
+            record.finish(e.status)
             raise
-
-    async def _messages(
-        self, request: Request, client: Client, forward: Forward, started: float, info: dict[str, Any]
-    ) -> Response:
-        prepared, rid = forward.prepared, forward.rid
-        masked_ms = (time.perf_counter() - started) * 1000
-        self.metrics.mask_duration.observe(masked_ms / 1000)
-        counts = prepared.masked.counts()
-        self.metrics.count_kinds(self.metrics.masked, counts)
-        unmasker = prepared.masked.unmasker()
-        model = await self._loggable_model(prepared.model, client.tenant)
-        info.update(model=model, masked=counts, mask_ms=round(masked_ms, 2))
-        route = self.routes.get(prepared.model or "")
-        if route is not None:
-            return await self.via_litellm(route, prepared, request, unmasker, rid, started, info)
-        upstream_request = self.client.build_request(
-            "POST", forward.url, headers=forward.headers, content=prepared.masked.output
-        )
-        sent = time.perf_counter()
-        try:
-            upstream = await self.client.send(upstream_request, stream=True)
-            self.metrics.upstream_latency.labels(request.url.path).observe(time.perf_counter() - sent)
-        except httpx.TimeoutException:
-            raise ApiError(504, "upstream timed out") from None
-        except httpx.HTTPError:
-            raise ApiError(502, "upstream unreachable") from None
-        return await self.relay(upstream, unmasker, rid, request, started, info)
-
-    async def relay(
-        self,
-        upstream: httpx.Response,
-        unmasker: Unmasker,
-        rid: str,
-        request: Request,
-        started: float,
-        info: dict[str, Any],
-    ) -> Response:
-        headers = response_headers(upstream.headers)
-        if upstream.status_code >= 300 or not is_event_stream(upstream.headers):
-            try:
-                raw = await upstream.aread()
-            except httpx.HTTPError:
-                raise ApiError(502, "upstream connection lost") from None
-            finally:
-                await upstream.aclose()
-            body = raw
-            if 200 <= upstream.status_code < 300 and len(unmasker):
-                try:
-                    body, restored = unmasker.unmask_response(raw)
-                    info["restored"] = restored
-                    self.metrics.count_kinds(self.metrics.restored, restored)
-                except BodyError:
-                    body = raw  # not JSON: nothing we could restore, pass it as it came
-            self._log(upstream.status_code, rid, request, started, **info)
-            return Response(body, upstream.status_code, headers)
-        return StreamingResponse(
-            self._stream(
-                upstream.aiter_raw(), upstream.aclose, upstream.status_code, unmasker, rid, request, started, info
-            ),
-            upstream.status_code,
-            headers,
-        )
-
-    async def via_litellm(
-        self,
-        route: RouteSetting,
-        prepared: MaskedRequest,
-        request: Request,
-        unmasker: Unmasker,
-        rid: str,
-        started: float,
-        info: dict[str, Any],
-    ) -> Response:
-        """Providers reached through LiteLLM: the masked body goes in as a dict, Anthropic comes out."""
-        # LiteLLM fetches a price list from the internet at import unless told not to; gateways
-        # run in closed networks, and the packaged copy is what we pin anyway.
-        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        from maskgate.providers.litellm_route import LiteLLMRoute, call
-
-        target = LiteLLMRoute(route.model, route.litellm_model, route.api_base, route.api_key)
-        info["provider"] = "litellm"
-        sent = time.perf_counter()
-        result = await call(target, json.loads(prepared.masked.output), request.headers)
-        self.metrics.upstream_latency.labels(request.url.path).observe(time.perf_counter() - sent)
-        if result.stream is None:
-            body = result.body
-            if 200 <= result.status < 300 and len(unmasker):
-                body, restored = unmasker.unmask_response(body)
-                self.metrics.count_kinds(self.metrics.restored, restored)
-            self._log(result.status, rid, request, started, **info)
-            return Response(body, result.status, result.headers)
-        stream = result.stream
-
-        async def close() -> None:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
-
-        return StreamingResponse(
-            self._stream(stream, close, result.status, unmasker, rid, request, started, info),
-            result.status,
-            result.headers,
-        )
-
-    async def _stream(
-        self,
-        chunks: AsyncIterator[bytes],
-        close: Callable[[], Awaitable[None]],
-        status_code: int,
-        unmasker: Unmasker,
-        rid: str,
-        request: Request,
-        started: float,
-        info: dict[str, Any],
-    ) -> AsyncIterator[bytes]:
-        sse = unmasker.sse() if len(unmasker) else None
-        status = "ok"
-        self.metrics.open_streams.inc()
-        try:
-            async for chunk in chunks:
-                out = sse.feed(chunk) if sse else chunk
-                if out:
-                    yield out
-            if sse:
-                tail = sse.finish()
-                if tail:
-                    yield tail
-        except httpx.HTTPError:
-            status = "upstream_broken"
-            if sse:
-                tail = sse.finish(keep_partial=False)
-                if tail:
-                    yield tail
-            yield error_event("upstream connection lost mid-stream")
-        finally:
-            # Also reached when the client goes away: the upstream request is cancelled with it.
-            await close()
-            self.metrics.open_streams.dec()
-            if sse:
-                info["restored"] = sse.restored()
-                self.metrics.count_kinds(self.metrics.restored, info["restored"])
-            self.metrics.request_done(request.url.path, status_code, started)
-            logs.event(
-                "request",
-                id=rid,
-                route=request.url.path,
-                status=status_code,
-                stream=status,
-                ms=round((time.perf_counter() - started) * 1000, 2),
-                **info,
-            )
-            self.console.record(request, rid, status_code, started, {**info, "stream": status})
+        self.metrics.upstream_latency.labels(request.url.path).observe(reply.latency)
+        return relay(reply, unmasker, record, self.metrics)
 
     async def count_tokens(self, request: Request) -> Response:
-        started = time.perf_counter()
-        rid = early_rid(request)
-        info: dict[str, Any] = {}
+        record = self.observer.begin(request)
         try:
             client = self._authenticated(request)
-            info["tenant"] = client.tenant
+            record.fields["tenant"] = client.tenant
             forward = await self._masked_request(request, client)
-            prepared, rid = forward.prepared, forward.rid
-            try:
-                upstream = await self.client.post(forward.url, headers=forward.headers, content=prepared.masked.output)
-            except httpx.TimeoutException:
-                raise ApiError(504, "upstream timed out") from None
-            except httpx.HTTPError:
-                raise ApiError(502, "upstream unreachable") from None
+            record.rid = forward.rid
+            provider = self._provider(forward.prepared.model)
+            reply = await provider.count_tokens(forward.outgoing)
         except ApiError as e:
-            self._log(e.status, rid, request, started, **info)
+            record.finish(e.status)
             raise
-        self._log(upstream.status_code, rid, request, started, **info, masked=prepared.masked.counts())
-        return Response(upstream.content, upstream.status_code, response_headers(upstream.headers))
+        record.fields["masked"] = forward.prepared.masked.counts()
+        record.finish(reply.status)
+        return Response(reply.body, reply.status, reply.headers)
 
     async def health(self, request: Request) -> Response:
         store = "unavailable"
@@ -445,7 +297,7 @@ class Gateway:
                 raise ApiError(503, STORE_DOWN) from None
             url = upstream_url(self.settings.upstream_url, request.url.path, query)
             try:
-                upstream = await self.client.get(url, headers=headers)
+                upstream = await self.upstream.client.get(url, headers=headers)
             except httpx.HTTPError:
                 raise ApiError(502, "upstream unreachable") from None
             return Response(upstream.content, upstream.status_code, response_headers(upstream.headers))
@@ -454,19 +306,6 @@ class Gateway:
 
     async def metrics_page(self, request: Request) -> Response:
         return Response(self.metrics.render(), 200, media_type=CONTENT_TYPE)
-
-    def _log(self, status: int, rid: str, request: Request, started: float, **fields: Any) -> None:
-        """The one record of a finished request: metrics, the log line, the console."""
-        self.metrics.request_done(request.url.path, status, started)
-        logs.event(
-            "request",
-            id=rid,
-            route=request.url.path,
-            status=status,
-            ms=round((time.perf_counter() - started) * 1000, 2),
-            **fields,
-        )
-        self.console.record(request, rid, status, started, fields)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

@@ -27,7 +27,7 @@ import anyio.to_thread
 
 from maskgate.errors import error_body, error_event, error_type
 
-__all__ = ["LiteLLMRoute", "LiteLLMUnavailable", "RouteResponse", "call", "preload"]
+__all__ = ["LiteLLMRoute", "LiteLLMUnavailable", "RouteResponse", "call", "count_tokens", "preload"]
 
 logger = logging.getLogger(__name__)
 
@@ -229,6 +229,27 @@ async def call(route: LiteLLMRoute, body: dict[str, Any], headers: Mapping[str, 
     return _stream_response(first, iterator, body)
 
 
+async def count_tokens(route: LiteLLMRoute, body: Mapping[str, Any]) -> RouteResponse:
+    """A routed request's input tokens, counted here with LiteLLM's tokenizer for the route's model
+    (an estimate for providers without a counting API): a count never goes to a provider the model
+    is not routed to. ``{"input_tokens": n}``, as Anthropic's count_tokens answers."""
+    try:
+        litellm = await _load()
+    except LiteLLMUnavailable as exc:
+        logger.error("LiteLLM route %s: %s", route.name, exc)
+        return _error_response(500, "api_error", "The gateway's LiteLLM route is not installed.")
+    parts = [*_strings(body.get("system")), *_strings(body.get("messages"))]
+    if body.get("tools"):
+        parts.append(json.dumps(body["tools"], ensure_ascii=False))
+    text = "\n".join(parts)
+    try:
+        # CPU-bound, and the first call loads the tokenizer: off the event loop
+        n = await anyio.to_thread.run_sync(lambda: litellm.token_counter(model=route.model, text=text))
+    except Exception as exc:
+        return _response_for_exception(route, exc, body)
+    return RouteResponse(200, {"content-type": "application/json"}, _json_bytes({"input_tokens": int(n)}))
+
+
 def _provider(litellm: Any, route: LiteLLMRoute) -> tuple[str, bool]:
     """The LiteLLM provider of a route, and whether it speaks the Anthropic format natively."""
     key = (route.model, route.api_base)
@@ -338,10 +359,8 @@ async def _sse(first: Any, rest: AsyncIterator[Any] | None, body: Mapping[str, A
                 chunk = await anext(rest)
             except StopAsyncIteration:
                 break
-        if not aligner.finished:
-            # The upstream closed without message_stop (possibly in the middle of an event,
-            # which is dropped): say so rather than leave the client with a silent truncation.
-            yield _error_event("api_error", "The model provider's stream ended early.")
+        # A stream that closed without message_stop (possibly in the middle of an event, which
+        # is dropped here) is reported by the gateway's relay, as for every provider.
     except Exception as exc:
         if not aligner.finished:
             status, kind, message, _ = _classify(exc, body)

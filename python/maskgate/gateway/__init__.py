@@ -1,0 +1,1 @@
+"""The gateway's request path: Claude Code -> maskgate -> provider, masked both ways."""
