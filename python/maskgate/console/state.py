@@ -27,7 +27,7 @@ from maskgate.settings import ConsoleSettings
 from maskgate.store import KEY_FILE_SUFFIX, StoreError, StoreKey
 
 if TYPE_CHECKING:
-    from maskgate.server import Gateway
+    from maskgate.gateway.lifecycle import Gateway
 
 FORWARDED_KEY = "maskgate.forwarded"
 """Where the gateway leaves, in a request's scope, the masking whose output it forwarded."""

@@ -1,0 +1,108 @@
+"""A request body read under the size limit and the time limit, and masked (with the query
+string and the header values that go upstream) before anything is forwarded; or why not."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+
+import anyio
+from starlette.requests import ClientDisconnect, Request
+
+from maskgate._core import BodyError
+from maskgate.auth import Client
+from maskgate.console.state import FORWARDED_KEY
+from maskgate.engine import Engine, LimitExceeded, Limits, MaskedRequest
+from maskgate.errors import ApiError
+from maskgate.gateway.lifecycle import Gateway
+from maskgate.providers import Outgoing
+from maskgate.store import StoreError
+from maskgate.upstream import maskable
+
+STORE_DOWN = "the pseudonym store is unavailable; the request was not forwarded"
+
+# A model name of this shape is a public name (claude-sonnet-4-5, us.anthropic.claude-...-v2:0) and
+# is logged as is; anything else (an inference-profile ARN carries the account) is masked first.
+_PLAIN_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}(:\d{1,4})?")
+
+
+class PayloadTooLarge(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Forward:
+    """A masked request, ready to go: what a provider gets (query and header values masked with
+    the body), and the request id as logs may show it."""
+
+    prepared: MaskedRequest
+    outgoing: Outgoing
+    rid: str
+
+
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    with anyio.fail_after(timeout):
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def masked_request(gateway: Gateway, request: Request, client: Client) -> Forward:
+    """Reads and masks a request body, with the query string and the header values that go
+    upstream in the same passes, or raises `ApiError` saying why not."""
+    s = gateway.settings
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise ApiError(415, "content-type must be application/json")
+    try:
+        body = await read_body(request, s.max_body_bytes, s.body_timeout)
+    except PayloadTooLarge:
+        raise ApiError(413, f"request body is over the {s.max_body_bytes}-byte limit") from None
+    except TimeoutError:
+        raise ApiError(408, "request body not received in time") from None
+    except ClientDisconnect:
+        raise ApiError(400, "client disconnected while sending the body") from None
+    if not body:
+        raise ApiError(400, "request body is empty")
+    limits = Limits(s.max_identifiers, s.max_string_bytes)
+    headers = gateway.upstream_headers(request, client)
+    slots = [i for i, (name, _) in enumerate(headers) if maskable(name)]
+    extras = [request.url.query] + [headers[i][1] for i in slots]
+    try:
+        prepared = await gateway.engine.amask_request(body, client.tenant, limits, extras)
+    except LimitExceeded as e:
+        raise ApiError(413, f"request not forwarded: {e}") from None
+    except BodyError as e:
+        raise ApiError(400, f"request body: {e}") from None
+    except StoreError:
+        # Fail closed: without the map nothing can be masked, so nothing is forwarded.
+        raise ApiError(503, STORE_DOWN) from None
+    query, *values = prepared.extras
+    rid = ""
+    for i, value in zip(slots, values, strict=True):
+        headers[i] = (headers[i][0], value)
+        if headers[i][0].lower() == "x-request-id":
+            rid = value[:64]
+    request.scope[FORWARDED_KEY] = prepared.masked
+    outgoing = Outgoing(request.url.path, query, headers, prepared.masked.output)
+    return Forward(prepared, outgoing, rid or uuid.uuid4().hex[:16])
+
+
+async def loggable_model(engine: Engine, model: str | None, tenant: str) -> str | None:
+    """The model name as logs and the console may show it: masked unless it is a plain name."""
+    if model is None or _PLAIN_MODEL.fullmatch(model):
+        return model
+    try:
+        return (await engine.amask(model, tenant)).text[:128]
+    except Exception:  # a model name is worth no failed request: show only its digest
+        return "sha256:" + hashlib.sha256(model.encode()).hexdigest()[:16]

@@ -1,0 +1,60 @@
+"""/v1/messages and /v1/messages/count_tokens: authenticate, mask, send to the model's provider,
+relay the reply back unmasked. Any refusal is an `ApiError`, recorded and answered by the app's
+one handler; nothing is forwarded that was not masked."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from maskgate.errors import ApiError
+from maskgate.gateway.body import loggable_model, masked_request
+from maskgate.gateway.lifecycle import gateway_of
+from maskgate.gateway.relay import relay
+
+
+async def messages(request: Request) -> Response:
+    gateway = gateway_of(request)
+    metrics = gateway.metrics
+    record = gateway.observer.begin(request)
+    try:
+        client = gateway.authenticated(request)
+        record.fields["tenant"] = client.tenant
+        forward = await masked_request(gateway, request, client)
+        record.rid = forward.rid
+        masked = forward.prepared.masked
+        masked_s = time.perf_counter() - record.started
+        metrics.mask_duration.observe(masked_s)
+        counts = masked.counts()
+        metrics.count_kinds(metrics.masked, counts)
+        unmasker = masked.unmasker()
+        model = await loggable_model(gateway.engine, forward.prepared.model, client.tenant)
+        record.fields.update(model=model, masked=counts, mask_ms=round(masked_s * 1000, 2))
+        provider = gateway.provider_for(forward.prepared.model)
+        if provider is not gateway.upstream:
+            record.fields["provider"] = provider.name
+        reply = await provider.messages(forward.outgoing)
+    except ApiError as e:
+        record.finish(e.status)
+        raise
+    metrics.upstream_latency.labels(request.url.path).observe(reply.latency)
+    return relay(reply, unmasker, record, metrics)
+
+
+async def count_tokens(request: Request) -> Response:
+    gateway = gateway_of(request)
+    record = gateway.observer.begin(request)
+    try:
+        client = gateway.authenticated(request)
+        record.fields["tenant"] = client.tenant
+        forward = await masked_request(gateway, request, client)
+        record.rid = forward.rid
+        reply = await gateway.provider_for(forward.prepared.model).count_tokens(forward.outgoing)
+    except ApiError as e:
+        record.finish(e.status)
+        raise
+    record.fields["masked"] = forward.prepared.masked.counts()
+    record.finish(reply.status)
+    return Response(reply.body, reply.status, reply.headers)
