@@ -85,6 +85,14 @@ fn percent(s: &[u8], i: usize) -> Option<u8> {
     (0x20..0x7f).contains(&byte).then_some(byte)
 }
 
+/// The byte of a doubly encoded `%25XX` at `i`, when `XX` is a printable one.
+fn double_percent(s: &[u8], i: usize) -> Option<u8> {
+    let high = hex_val(*s.get(i + 3)?)?;
+    let low = hex_val(*s.get(i + 4)?)?;
+    let byte = high * 16 + low;
+    (0x20..0x7f).contains(&byte).then_some(byte)
+}
+
 /// Which line breaks inside base64 a view joins.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Wraps {
@@ -207,6 +215,13 @@ impl<'a> View<'a> {
                 }
             } else if c == b'%' {
                 if let Some(x) = percent(b, i) {
+                    // `%25XX` is `%XX` encoded once more (a console URL inside a query string).
+                    let twice = (x == b'%').then(|| double_percent(b, i)).flatten();
+                    if let Some(y) = twice {
+                        push(&mut out, &[y], i, i + 5);
+                        i += 5;
+                        continue;
+                    }
                     push(&mut out, &[x], i, i + 3);
                     i += 3;
                     continue;
@@ -299,6 +314,8 @@ mod tests {
             ("アカウント１２３４５６７８９０１２", "アカウント123456789012"),
             ("ＡＫＩＡ\u{3000}x", "AKIA x"),
             ("arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fx", "arn:aws:iam::123456789012:role/x"),
+            ("arn%253Aaws%253Aiam%253A%253A123456789012%253Arole%252Fx", "arn:aws:iam::123456789012:role/x"),
+            ("100%25 done", "100% done"),
             (r#"{\"k\": \"a\/b\u002Bc\"}"#, r#"{"k": "a/b+c"}"#),
             ("token = IQoJb3JpZ2luX2VjEJr0123456789abcdefghijklmnopqrstuvwxyz012345\n    ABCDEFGHIJ+/abcdef==\n", "token = IQoJb3JpZ2luX2VjEJr0123456789abcdefghijklmnopqrstuvwxyz012345ABCDEFGHIJ+/abcdef==\n"),
             ("k: abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz\r\nZZZZ\",", "k: abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyzZZZZ\","),

@@ -66,57 +66,117 @@ fn line_end(hay: &[u8], at: usize) -> usize {
     memchr::memchr(b'\n', &hay[at..]).map_or(hay.len(), |p| at + p)
 }
 
-/// The `|` cell around `at` on its line, as (line start, column of the left `|`, column of
-/// the right `|`).
-fn cell(hay: &[u8], at: usize) -> Option<(usize, usize, usize)> {
-    let ls = line_start(hay, at);
-    let le = line_end(hay, at);
-    let left = memchr::memrchr(b'|', &hay[ls..at])?;
-    let right = memchr::memchr(b'|', &hay[at..le])? + (at - ls);
-    Some((ls, left, right))
+/// How many lines above a CSV row its header may be.
+const CSV_LINES: usize = 256;
+
+/// The field separators a table row uses, in the order tried: `|` (aws `--output table`,
+/// Markdown) and `,` (CSV exports).
+const SEPARATORS: [u8; 2] = [b'|', b','];
+
+/// The fields of a line split at `sep`, ignoring separators inside double quotes (CSV).
+fn fields(line: &[u8], sep: u8) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let (mut from, mut quoted) = (0, false);
+    for (i, &b) in line.iter().enumerate() {
+        if b == b'"' && sep == b',' {
+            quoted = !quoted;
+        } else if b == sep && !quoted {
+            out.push(&line[from..i]);
+            from = i + 1;
+        }
+    }
+    out.push(&line[from..]);
+    out
 }
 
-/// True when `line` has `|` at both columns and nothing but a cell between them.
-fn same_cell(hay: &[u8], ls: usize, left: usize, right: usize) -> Option<&[u8]> {
-    let le = line_end(hay, ls);
-    let line = &hay[ls..le];
-    (line.len() > right
-        && line[left] == b'|'
-        && line[right] == b'|'
-        && !line[left + 1..right].contains(&b'|'))
-    .then(|| &line[left + 1..right])
+/// Which field of its line `at` is in.
+fn field_index(line: &[u8], at: usize, sep: u8) -> usize {
+    fields(&line[..at], sep).len() - 1
 }
 
-/// True when the line at `ls` is a table rule (`+----+`, `|+----+|`): what separates a
-/// table's header row from its rows.
+/// True when the line at `ls` is a table rule: `+----+`, `|+----+|` (aws) or `|---|:--:|`
+/// (Markdown): what separates a table's header row from its rows.
 fn is_rule(hay: &[u8], ls: usize) -> bool {
-    let line = &hay[ls..line_end(hay, ls)];
+    let line = hay[ls..line_end(hay, ls)].trim_ascii();
     let inner = line.iter().skip_while(|&&b| b == b'|').copied();
     let mut inner = inner.peekable();
-    inner.peek() == Some(&b'+') && inner.all(|b| matches!(b, b'+' | b'-' | b'|' | b'\r'))
+    match inner.peek() {
+        Some(b'+') => inner.all(|b| matches!(b, b'+' | b'-' | b'|')),
+        Some(b'-' | b':') => {
+            line.contains(&b'|') && inner.all(|b| matches!(b, b'-' | b':' | b'|' | b' '))
+        }
+        _ => false,
+    }
 }
 
-/// Does the header cell of `start`'s column hold a word? The header is the row right above
-/// the rule that opens the value's section (`aws … --output table`); rows between are data,
-/// so a word in another row's value (`"accessKeyId"` inside a JSON cell of a key/value
-/// table) names nothing.
-fn header_names(hay: &[u8], start: usize, words: &[Vec<u8>]) -> bool {
-    let Some((ls, left, right)) = cell(hay, start) else {
-        return false;
-    };
+/// The header of the `|` table row at `ls`: the row right above the rule that opens its
+/// section, `HEADER_LINES` at most above it. Rows between are data, so a word in another row's
+/// value (`"accessKeyId"` inside a JSON cell of a key/value table) names nothing.
+fn table_header(hay: &[u8], ls: usize) -> Option<usize> {
     let mut above = ls;
     for _ in 0..HEADER_LINES {
         if above == 0 {
-            return false;
+            return None;
         }
         above = line_start(hay, above - 1);
         if is_rule(hay, above) {
-            if above == 0 {
-                return false;
+            return (above > 0).then(|| line_start(hay, above - 1));
+        }
+    }
+    None
+}
+
+/// The header of the CSV row at `ls`: the first line of the run of lines with as many fields.
+fn csv_header(hay: &[u8], ls: usize) -> Option<usize> {
+    let width = fields(&hay[ls..line_end(hay, ls)], b',').len();
+    if width < 2 {
+        return None;
+    }
+    let mut header = None;
+    let mut above = ls;
+    for _ in 0..CSV_LINES {
+        if above == 0 {
+            break;
+        }
+        let prev = line_start(hay, above - 1);
+        if fields(&hay[prev..line_end(hay, prev)], b',').len() != width {
+            break;
+        }
+        header = Some(prev);
+        above = prev;
+    }
+    header
+}
+
+/// Does the header cell of `start`'s column hold a word? For a `|` table (aws `--output
+/// table`, Markdown) the header is the row above its section's rule; for CSV, the first line of
+/// the rows shaped like the value's. The column is the field with the same index.
+fn header_names(hay: &[u8], start: usize, words: &[Vec<u8>]) -> bool {
+    let ls = line_start(hay, start);
+    let line = &hay[ls..line_end(hay, ls)];
+    let at = start - ls;
+    for sep in SEPARATORS {
+        if !line[..at].contains(&sep) && !line[at..].contains(&sep) {
+            continue;
+        }
+        let header = if sep == b'|' {
+            if !(line[..at].contains(&b'|') && line[at..].contains(&b'|')) {
+                continue;
             }
-            let header = line_start(hay, above - 1);
-            return same_cell(hay, header, left, right)
-                .is_some_and(|text| contains_word(text, words));
+            table_header(hay, ls)
+        } else {
+            csv_header(hay, ls)
+        };
+        let Some(h) = header else {
+            continue;
+        };
+        let index = field_index(line, at, sep);
+        let head = fields(&hay[h..line_end(hay, h)], sep);
+        if head
+            .get(index)
+            .is_some_and(|cell| contains_word(cell, words))
+        {
+            return true;
         }
     }
     false
@@ -130,21 +190,38 @@ pub(crate) fn ranges(
     out: &mut Vec<(usize, usize)>,
 ) {
     out.push((hit.1, (hit.0 + window + LEAD_SLACK).min(hay.len())));
-    // A header cell: every cell below it in the same column.
-    if let Some((ls, left, right)) = cell(hay, hit.0) {
-        if same_cell(hay, ls, left, right).is_none() {
-            return;
-        }
-        let mut next = line_end(hay, ls);
+    let ls = line_start(hay, hit.0);
+    let le = line_end(hay, ls);
+    let line = &hay[ls..le];
+    // A header cell of a `|` table: the rows of its section, below the rule.
+    if line.contains(&b'|') && le < hay.len() && is_rule(hay, le + 1) {
+        let mut next = line_end(hay, le + 1);
         for _ in 0..HEADER_LINES {
+            if next >= hay.len() || is_rule(hay, next + 1) {
+                break;
+            }
+            let below = next + 1;
+            next = line_end(hay, below);
+            if !hay[below..next].contains(&b'|') {
+                break;
+            }
+            out.push((below, next));
+        }
+    }
+    // A CSV header: the rows below it with as many fields.
+    let width = fields(line, b',').len();
+    if width >= 2 {
+        let mut next = le;
+        for _ in 0..CSV_LINES {
             if next >= hay.len() {
                 break;
             }
             let below = next + 1;
-            if same_cell(hay, below, left, right).is_some() {
-                out.push((below + left + 1, below + right));
-            }
             next = line_end(hay, below);
+            if fields(&hay[below..next], b',').len() != width {
+                break;
+            }
+            out.push((below, next));
         }
     }
 }
@@ -193,6 +270,38 @@ mod tests {
             32,
             &w(&["owner"])
         ));
+    }
+
+    #[test]
+    fn markdown_and_csv_headers_name_their_column() {
+        let md = "| env | Bucket | KMS key |\n|-----|--------|---------|\n| prod | acme-logs-prod | `736b1be2` |\n";
+        let b = md.as_bytes();
+        let at = md.find("acme-logs-prod").unwrap();
+        assert!(named(b, at, None, 4, &w(&["bucket"])));
+        assert!(!named(b, at, None, 4, &w(&["kms"])));
+        let at = md.find("736b1be2").unwrap();
+        assert!(named(b, at, None, 4, &w(&["kms"])));
+        let hit = md.find("KMS").unwrap();
+        let mut r = Vec::new();
+        ranges(b, (hit, hit + 3), 4, &mut r);
+        assert!(r.iter().any(|&(lo, hi)| lo <= at && at < hi));
+
+        let csv = "LinkedAccount,LinkedAccountName,Service,Cost\n876938148265,payments,\"EC2, Compute\",1.5\n503650852283,data,S3,2\n";
+        let b = csv.as_bytes();
+        for value in ["876938148265", "503650852283"] {
+            let at = csv.find(value).unwrap();
+            assert!(named(b, at, None, 4, &w(&["account"])), "{value}");
+        }
+        let at = csv.find("1.5").unwrap();
+        assert!(!named(b, at, None, 4, &w(&["account"])));
+        let hit = csv.find("LinkedAccount").unwrap();
+        let mut r = Vec::new();
+        ranges(b, (hit + 6, hit + 13), 4, &mut r);
+        let last = csv.find("503650852283").unwrap();
+        assert!(r.iter().any(|&(lo, hi)| lo <= last && last < hi));
+        // Prose with commas is not a table: no header above a first line.
+        let prose = "Ship 876938148265, then stop.\n";
+        assert!(!named(prose.as_bytes(), 5, None, 4, &w(&["ship"])));
     }
 
     #[test]
