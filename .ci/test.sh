@@ -48,6 +48,21 @@ run_cargo() {
 }
 
 timed "cargo test" run_cargo
+if [ -n "${MASKGATE_TEST_INSTALLED:-}" ]; then
+    # CI: pytest runs against the wheel `make install` put in the venv, with no Rust toolchain on
+    # PATH, so a wheel that lacks a file the source tree has (catalogue, templates, stub) fails here.
+    PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v -e '/\.cargo/' -e '/\.rustup/' | paste -sd: -)
+    export PATH
+    if command -v cargo >/dev/null 2>&1 || command -v rustc >/dev/null 2>&1; then
+        failed+=("a Rust toolchain is still on PATH for pytest ($(command -v cargo rustc | head -n 1))")
+    fi
+    where=$("$PY" -c 'import maskgate; print(maskgate.__file__)')
+    echo "pytest runs against $where (no cargo, no rustc on PATH)"
+    case "$where" in
+        */site-packages/maskgate/*) ;;
+        *) failed+=("maskgate is imported from $where, not from the installed wheel") ;;
+    esac
+fi
 echo "== pytest tests"
 timed "pytest tests" run_pytest tests tests
 echo "== pytest benches"
