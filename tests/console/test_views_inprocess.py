@@ -118,3 +118,17 @@ def test_a_console_store_outage_answers_503_and_never_slows_the_gateway(app_clie
     r = app_client.post("/v1/messages", json=body, headers={"x-api-key": MASTER})
     assert r.status_code == 502, "masked and forwarded as usual (nothing listens upstream)"
     assert time.perf_counter() - started < 0.4, "the capture-window refresh is not in the request's path"
+
+
+def test_stopping_the_gateway_closes_the_console(tmp_path: Path) -> None:
+    settings = Settings(
+        master_key=MASTER,
+        store_path=tmp_path / "store.db",
+        console=ConsoleSettings(enabled=True, admins=(ConsoleAdmin("admin", ADMIN),)),
+    )
+    app = create_app(settings)
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
+        login(client)  # opens the console's store
+        console: Console = client.app.state.gateway.console  # type: ignore[attr-defined]
+        assert console._store is not None
+    assert console._store is None, "the gateway's stop closes the console and its store"

@@ -135,7 +135,7 @@ def unpack(blob: bytes) -> tuple[bytes, bytes, list[Span]]:
 
 class ConsoleMiddleware:
     """Feeds the console from outside the gateway's handlers: copies request bodies while a capture
-    window is open, and closes the console's store connections when the server shuts down."""
+    window is open. (The gateway's `stop` closes the console.)"""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -148,9 +148,6 @@ class ConsoleMiddleware:
         return console if console is not None and console.enabled else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self.app(scope, receive, self._on_shutdown(scope, send))
-            return
         if scope["type"] != "http" or scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
@@ -174,13 +171,3 @@ class ConsoleMiddleware:
             return message
 
         await self.app(scope, copying, send)
-
-    def _on_shutdown(self, scope: Scope, send: Send) -> Send:
-        async def sending(message: Message) -> None:
-            if message["type"] == "lifespan.shutdown.complete":
-                console = self._console(scope)
-                if console is not None:
-                    await console.aclose()
-            await send(message)
-
-        return sending

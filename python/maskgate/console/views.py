@@ -441,5 +441,5 @@ def mount_console() -> Mount:
 
 
 def console_middleware() -> list[Middleware]:
-    """For the gateway's app: copies bodies during captures, closes the console's store at shutdown."""
+    """For the gateway's app: copies bodies during captures."""
     return [Middleware(ConsoleMiddleware)]

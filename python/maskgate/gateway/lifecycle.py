@@ -73,6 +73,7 @@ class Gateway:
         logs.event("started", upstream=s.upstream_url, store="redis" if s.redis_url else "embedded")
 
     async def stop(self) -> None:
+        await self.console.aclose()  # first: its lookups use the store
         for provider in [*self.routed.values(), *([self._upstream] if self._upstream else [])]:
             await provider.aclose()
         if self._store is not None:
