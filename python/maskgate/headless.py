@@ -35,6 +35,7 @@ from maskgate import logs, proctree
 from maskgate.auth import authenticate
 from maskgate.claude import QUIET_ENV, REDIRECTING_ENV, SDK_INSTALL_HINT, bundled_cli, find_cli
 from maskgate.errors import error_body, error_event, error_response
+from maskgate.request_body import BodyTooLarge, read_body
 from maskgate.settings import ClaudeCodeSettings, Settings, Tenant
 
 if TYPE_CHECKING:
@@ -558,11 +559,10 @@ async def _handle(request: Request, parse: Callable[[dict[str, Any], ClaudeCodeS
 async def _json_body(request: Request, limit: int) -> dict[str, Any]:
     if request.headers.get("content-type", "application/json").split(";")[0].strip().lower() != "application/json":
         raise Refused(415, "content-type must be application/json")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
-            raise Refused(413, f"request body is over the {limit}-byte limit")
+    try:
+        raw = await read_body(request, limit)
+    except BodyTooLarge:
+        raise Refused(413, f"request body is over the {limit}-byte limit") from None
     try:
         body = json.loads(raw)
     except ValueError:

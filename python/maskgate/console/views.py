@@ -42,6 +42,7 @@ from maskgate.console.access import (
 from maskgate.console.capture import ConsoleMiddleware, Segment, Span, byte_offsets, segments, spans, unpack
 from maskgate.console.state import Console, capture_context
 from maskgate.errors import error_response
+from maskgate.request_body import BodyTooLarge, read_body
 from maskgate.store import StoreError
 
 HERE = Path(__file__).parent
@@ -87,13 +88,11 @@ async def read_form(request: Request) -> dict[str, str]:
         return cached
     form: dict[str, str] = {}
     if request.headers.get("content-type", "").split(";")[0].strip() == "application/x-www-form-urlencoded":
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_FORM_BYTES:
-                break
-        if len(body) <= MAX_FORM_BYTES:
+        try:
+            body = await read_body(request, MAX_FORM_BYTES)
             form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        except BodyTooLarge:
+            pass  # an oversized form is an empty one: every check on it fails
     request.state.console_form = form
     return form
 

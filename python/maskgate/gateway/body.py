@@ -8,7 +8,6 @@ import re
 import uuid
 from dataclasses import dataclass
 
-import anyio
 from starlette.requests import ClientDisconnect, Request
 
 from maskgate._core import BodyError
@@ -18,6 +17,7 @@ from maskgate.engine import Engine, LimitExceeded, Limits, MaskedRequest
 from maskgate.errors import ApiError
 from maskgate.gateway.lifecycle import Gateway
 from maskgate.providers import Outgoing
+from maskgate.request_body import BodyTooLarge, read_body
 from maskgate.store import StoreError
 from maskgate.upstream import maskable
 
@@ -26,10 +26,6 @@ STORE_DOWN = "the pseudonym store is unavailable; the request was not forwarded"
 # A model name of this shape is a public name (claude-sonnet-4-5, us.anthropic.claude-...-v2:0) and
 # is logged as is; anything else (an inference-profile ARN carries the account) is masked first.
 _PLAIN_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}(:\d{1,4})?")
-
-
-class PayloadTooLarge(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -42,21 +38,6 @@ class Forward:
     rid: str
 
 
-async def read_body(request: Request, limit: int, timeout: float) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    with anyio.fail_after(timeout):
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLarge
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def masked_request(gateway: Gateway, request: Request, client: Client) -> Forward:
     """Reads and masks a request body, with the query string and the header values that go
     upstream in the same passes, or raises `ApiError` saying why not."""
@@ -66,7 +47,7 @@ async def masked_request(gateway: Gateway, request: Request, client: Client) -> 
         raise ApiError(415, "content-type must be application/json")
     try:
         body = await read_body(request, s.max_body_bytes, s.body_timeout)
-    except PayloadTooLarge:
+    except BodyTooLarge:
         raise ApiError(413, f"request body is over the {s.max_body_bytes}-byte limit") from None
     except TimeoutError:
         raise ApiError(408, "request body not received in time") from None
