@@ -154,10 +154,15 @@ pub struct Engine {
     scanner: Scanner,
     mapping: Mapping,
     scan_cache: ScanCache,
+    /// Pass 2 against the namespace's known sets, per string and set (several sets per string).
+    known_cache: ScanCache,
 }
 
 /// Strings pass 1 remembers by default (twice this many at most): a long session's worth.
 pub(crate) const DEFAULT_SCAN_CACHE: usize = 16_384;
+/// Pass 2 remembers this many results per string pass 1 may remember: a namespace's known set
+/// is a few sets (O(log n), rust/known.rs), each searched on its own.
+const KNOWN_SETS_CACHED: usize = 4;
 
 /// One string to plan: its decoded content, where its bytes are in the input, its key.
 struct Text<'a> {
@@ -191,6 +196,8 @@ impl<'a> Text<'a> {
 /// Per string, the values kept after both passes, in view coordinates.
 struct Scanned<'a> {
     view: View<'a>,
+    /// The string's key in the scan caches, when it is worth remembering.
+    cache_key: Option<(u128, usize)>,
     picked: Vec<Candidate>,
     splits: Vec<(usize, Split)>,
     /// Values only the second view (lines split by hand, joined) shows, as that view reads them.
@@ -210,6 +217,7 @@ impl Engine {
             scanner: Scanner::new(catalogue)?,
             mapping: Mapping::default(),
             scan_cache: ScanCache::new(scan_cache),
+            known_cache: ScanCache::new(scan_cache.saturating_mul(KNOWN_SETS_CACHED)),
         })
     }
 
@@ -318,10 +326,12 @@ impl Engine {
                 .map(AsRef::as_ref)
                 .chain(request.as_ref())
                 .collect(),
+            lasting: namespace.len(),
         };
         for (s, source) in scanned.iter_mut().zip(sources) {
             if let Some(s) = s.as_mut().filter(|_| !source.attribution) {
-                let hits = known.find(s.view.text.as_bytes());
+                let cache = s.cache_key.map(|k| (&self.known_cache, k));
+                let hits = known.find(s.view.text.as_bytes(), cache);
                 if !hits.is_empty() {
                     s.picked = with_known(std::mem::take(&mut s.picked), hits);
                 }
@@ -358,6 +368,7 @@ impl Engine {
                     return Some(Scanned {
                         picked: picked.to_vec(),
                         view,
+                        cache_key,
                         splits: Vec::new(),
                         joined: Vec::new(),
                     });
@@ -389,6 +400,7 @@ impl Engine {
                 Some(Scanned {
                     picked,
                     view,
+                    cache_key,
                     splits: Vec::new(),
                     joined,
                 })
@@ -718,14 +730,32 @@ fn join_splits(per: &mut [Vec<Hit>]) {
 /// The known sets pass 2 searches (the namespace's, then the request's), indexed as one.
 struct Needles<'a> {
     sets: Vec<&'a Known>,
+    /// How many of `sets`, from the first, are the namespace's (kept across requests, so worth
+    /// remembering what they find); the rest are this request's own.
+    lasting: usize,
 }
 
 impl Needles<'_> {
-    fn find(&self, hay: &[u8]) -> Vec<Candidate> {
+    /// Every known value in `hay`; `cache` (the known cache and `hay`'s key) remembers what each
+    /// namespace set finds.
+    fn find(&self, hay: &[u8], cache: Option<(&ScanCache, (u128, usize))>) -> Vec<Candidate> {
         let mut hits = Vec::new();
         let mut offset = 0;
-        for k in &self.sets {
-            hits.extend(k.find(hay).into_iter().map(|c| Candidate {
+        for (i, k) in self.sets.iter().enumerate() {
+            let remembered = cache
+                .filter(|_| i < self.lasting)
+                .map(|(c, key)| (c, c.known_key(key, k.id())));
+            let found = match remembered.and_then(|(c, key)| c.get(key)) {
+                Some(found) => found,
+                None => {
+                    let found: crate::scan_cache::Picked = k.find(hay).into();
+                    if let Some((c, key)) = remembered {
+                        c.put(key, found.clone());
+                    }
+                    found
+                }
+            };
+            hits.extend(found.iter().map(|&c| Candidate {
                 source: match c.source {
                     Source::Known(i) => Source::Known(i + offset),
                     other => other,

@@ -44,7 +44,13 @@ pub struct Needle {
 pub struct Known {
     ac: AhoCorasick,
     needles: Vec<Needle>,
+    /// Unique for the life of the process: a set never changes once built, so what it finds in
+    /// a string is remembered under this number (pass 2 of a resent body).
+    id: u64,
 }
+
+/// Numbers every set built, so two sets never share an [`Known::id`].
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Known {
     /// Builds the set; `None` when there is nothing to find.
@@ -69,7 +75,8 @@ impl Known {
             .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(needles.iter().map(|n| n.text.as_bytes()))
             .expect("known values are short");
-        Some(Known { ac, needles })
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(Known { ac, needles, id })
     }
 
     /// Plain values (whole tokens only), for tests and doc examples.
@@ -84,6 +91,11 @@ impl Known {
                 })
                 .collect(),
         )
+    }
+
+    /// This set's number, unique in the process.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// How many needles the set holds.

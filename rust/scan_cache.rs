@@ -1,10 +1,14 @@
-//! Pass 1 remembered across requests.
+//! Pass 1, and pass 2 against the namespace's known sets, remembered across requests.
 //!
 //! Claude Code resends the whole conversation every turn, so nearly every string of a request
 //! was scanned, byte for byte, in the request before. What the catalogue finds in a string
 //! depends only on the string, its JSON key and the catalogue (not on the namespace or the
 //! known set, which pass 2 handles afresh every time), so a remembered result is exactly the
-//! fresh one. Entries hold offsets, never text; the key is a seeded 128-bit hash of the string
+//! fresh one. Pass 2 searches a string for the namespace's known values; the namespace holds them
+//! as a few immutable sets (rust/known.rs), so what one set finds in one string is as fixed as
+//! pass 1's result and is remembered under the string's key and the set's number. A set that
+//! grows is a new set with a new number: nothing remembered can go stale.
+//! Entries hold offsets, never text; the key is a seeded 128-bit hash of the string
 //! (the seed is random per process, so nobody can aim a collision at another string), checked
 //! against the length too.
 
@@ -74,6 +78,15 @@ impl ScanCache {
         }
         h.update(text.as_bytes());
         Some((h.digest128(), text.len()))
+    }
+
+    /// The key of what the known set numbered `set` finds in the string whose key is `text`.
+    pub(crate) fn known_key(&self, text: (u128, usize), set: u64) -> (u128, usize) {
+        let mut h = Xxh3::with_seed(self.seed);
+        h.update(&[2]);
+        h.update(&set.to_le_bytes());
+        h.update(&text.0.to_le_bytes());
+        (h.digest128(), text.1)
     }
 
     pub(crate) fn get(&self, key: (u128, usize)) -> Option<Picked> {

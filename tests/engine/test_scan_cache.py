@@ -1,6 +1,7 @@
-"""Pass 1 remembered across requests (the scan cache) never changes a result: a conversation
-resent turn after turn masks byte for byte as with the cache off, including values that become
-known only in a later turn and must then be masked in strings the cache already holds."""
+"""Pass 1, and pass 2 against the namespace's known sets, remembered across requests (the scan
+caches) never change a result: a conversation resent turn after turn masks byte for byte as with
+the caches off, including values that become known only in a later turn and must then be masked
+in strings the caches already hold, and a namespace forgotten (its epoch changed) in between."""
 
 from __future__ import annotations
 
@@ -63,3 +64,19 @@ def test_generated_turns(seeds: list[int], repeat: int) -> None:
     messages = [{"role": "user", "content": make_text(400 + s % 700, s)} for s in seeds]
     messages += messages[:repeat]  # the same strings again, as a resent history does
     compare(turns(messages, {"model": "m", "max_tokens": 1}))
+
+
+def test_a_forgotten_namespace_is_not_answered_from_the_cache() -> None:
+    secret = "Zq8vN3kLmP0aB7cD1eF2gH3iJ4kL5mN6oP7qR8sT"
+    base = {"model": "claude-sonnet-4-5", "max_tokens": 16}
+    learn = json.dumps({**base, "messages": [{"role": "user", "content": f"aws_secret_access_key = {secret}"}]})
+    bare = json.dumps({**base, "messages": [{"role": "user", "content": f"printed {secret} " + "x" * 64}]})
+    cached, fresh = Core([], [], [], scan_cache=4096), Core([], [], [], scan_cache=0)
+    for core in (cached, fresh):
+        mask(core, learn.encode())
+    assert mask(cached, bare.encode()) == mask(fresh, bare.encode())
+    assert secret.encode() not in mask(cached, bare.encode())
+    for core in (cached, fresh):
+        core.forget("s")  # the store's epoch changed: nothing this process held is true any more
+    # With the value unknown again, the bare occurrence has no context: both leave it alike.
+    assert mask(cached, bare.encode()) == mask(fresh, bare.encode())
