@@ -745,15 +745,14 @@ impl Needles<'_> {
             let remembered = cache
                 .filter(|_| i < self.lasting)
                 .map(|(c, key)| (c, c.known_key(key, k.id())));
-            let found = match remembered.and_then(|(c, key)| c.get(key)) {
-                Some(found) => found,
-                None => {
-                    let found: crate::scan_cache::Picked = k.find(hay).into();
-                    if let Some((c, key)) = remembered {
-                        c.put(key, found.clone());
-                    }
-                    found
+            let found = if let Some(found) = remembered.and_then(|(c, key)| c.get(key)) {
+                found
+            } else {
+                let found: crate::scan_cache::Picked = k.find(hay).into();
+                if let Some((c, key)) = remembered {
+                    c.put(key, found.clone());
                 }
+                found
             };
             hits.extend(found.iter().map(|&c| Candidate {
                 source: match c.source {
