@@ -53,8 +53,7 @@ def error_response(status: int, message: str, kind: str | None = None, **headers
 
 def error_event(message: str, kind: str = "api_error") -> bytes:
     """An SSE `error` event, for failures after a stream has started."""
-    body = json.dumps({"type": "error", "error": {"type": kind, "message": message}}, ensure_ascii=False)
-    return f"event: error\ndata: {body}\n\n".encode()
+    return b"event: error\ndata: " + error_body(500, message, kind) + b"\n\n"
 
 
 class ApiError(Exception):

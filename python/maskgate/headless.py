@@ -506,8 +506,7 @@ class _Writer:
     async def end(self, error: str | None) -> None:
         tail = b""
         if error is not None:
-            body = {"type": "error", "error": {"type": "api_error", "message": error}}
-            tail = error_event(error) if self.output == "sse" else (json.dumps(body) + "\n").encode()
+            tail = error_event(error) if self.output == "sse" else error_body(500, error, "api_error") + b"\n"
         await self._send({"type": "http.response.body", "body": tail, "more_body": False})
 
     async def whole(self, status: int, body: bytes) -> None:
