@@ -3,6 +3,7 @@ goes through on the way back (the providers themselves are run against a fake in
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from maskgate._core import Unmasker
 from maskgate.engine import Engine
 from maskgate.gateway.observe import Observer, Record
-from maskgate.gateway.relay import relay
+from maskgate.gateway.relay import _finished, relay
 from maskgate.providers import Reply
 from maskgate.server import Gateway
 from maskgate.settings import Settings
@@ -116,3 +117,24 @@ async def test_a_broken_stream_ends_with_an_error_event_and_is_closed(gateway: G
     events = parse_sse(await body_of(r))
     assert [n for n, _ in events] == ["message_start", "error"]
     assert rec.fields["stream"] == "upstream_broken" and closed == [True]
+
+
+STOP_DATA_ONLY = b'data: {"type": "message_stop"}\n\n'
+QUOTED = b'data: {"type":"content_block_delta","delta":{"text":"\\"type\\":\\"message_stop\\""}}\n\n'
+BIG = b"x" * 70_000
+
+
+@pytest.mark.parametrize(
+    ("chunks_out", "finished"),
+    [
+        ([BIG, STOP], True),
+        ([BIG, STOP[:5], STOP[5:]], True),  # the closing event split over reads
+        ([BIG + STOP], True),
+        ([STOP_DATA_ONLY], True),  # a stream without event lines
+        ([STOP, BIG], False),
+        ([QUOTED], False),  # model text that quotes the event's data is not the event
+        ([], False),
+    ],
+)
+def test_what_counts_as_a_finished_stream(chunks_out: list[bytes], finished: bool) -> None:
+    assert _finished(deque(chunks_out)) is finished

@@ -82,5 +82,10 @@ async def _stream(
 
 
 def _finished(sent: deque[bytes]) -> bool:
-    tail = b"".join(sent)[-_TAIL_BYTES:]
-    return _TERMINAL.search(tail) is not None
+    """Whether the stream's last event closed it; reads at most the last `_TAIL_BYTES`."""
+    tail = b""
+    for chunk in reversed(sent):
+        tail = chunk[-_TAIL_BYTES:] + tail
+        if len(tail) >= _TAIL_BYTES:
+            break
+    return _TERMINAL.search(tail[-_TAIL_BYTES:]) is not None
