@@ -148,9 +148,6 @@ fn collapse_ws(word: &str) -> Vec<u8> {
 #[derive(Default)]
 struct Caps(Vec<Option<regex_automata::util::captures::Captures>>);
 
-/// Where to try one pattern: start positions, as inclusive ranges.
-type Ranges = Vec<(usize, usize)>;
-
 impl Scanner {
     /// Compiles the enabled entries of a catalogue.
     pub fn new(catalogue: &Catalogue) -> Result<Self> {
@@ -321,7 +318,9 @@ impl Scanner {
         if bytes.is_empty() {
             return Vec::new();
         }
-        let mut ranges: Vec<Ranges> = vec![Vec::new(); self.compiled.len()];
+        // Where each pattern may start, as (pattern, first, last) triples: one flat list, not a
+        // list per pattern (most strings are short and give none at all).
+        let mut ranges: Vec<(usize, usize, usize)> = Vec::new();
         if let Some(ac) = &self.literals {
             let lower = bytes.to_ascii_lowercase();
             for m in ac.find_overlapping_iter(&lower) {
@@ -331,7 +330,7 @@ impl Scanner {
                             let (dmin, dmax) = (dmin as usize, dmax as usize);
                             if m.start() >= dmin {
                                 let lo = m.start().saturating_sub(dmax);
-                                ranges[pid as usize].push((lo, m.start() - dmin));
+                                ranges.push((pid as usize, lo, m.start() - dmin));
                             }
                         }
                         Role::Word { pid } => {
@@ -343,7 +342,7 @@ impl Scanner {
                                 c.entry.validate.window(),
                                 &mut r,
                             );
-                            ranges[pid as usize].extend(r);
+                            ranges.extend(r.into_iter().map(|(lo, hi)| (pid as usize, lo, hi)));
                         }
                     }
                 }
@@ -353,7 +352,7 @@ impl Scanner {
             for &pid in &self.worded {
                 let c = &self.compiled[pid];
                 if key_names(key, &c.context) {
-                    ranges[pid].push((0, c.entry.validate.window().min(bytes.len())));
+                    ranges.push((pid, 0, c.entry.validate.window().min(bytes.len())));
                 }
             }
         }
@@ -361,7 +360,7 @@ impl Scanner {
             let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
             for s in starts.filter(|&s| s < bytes.len()) {
                 for &pid in &self.lined {
-                    ranges[pid].push((s, s));
+                    ranges.push((pid, s, s));
                 }
             }
         }
@@ -369,31 +368,29 @@ impl Scanner {
             for d in memchr::memchr_iter(b'-', bytes) {
                 self.dash.walk(bytes, d, |pid, len| {
                     let s = d + 1 - len;
-                    ranges[pid].push((s, s));
+                    ranges.push((pid, s, s));
                 });
             }
         }
         let mut out = Vec::new();
         let mut caps = Caps::default();
-        for (pid, r) in ranges.iter_mut().enumerate() {
-            if r.is_empty() {
-                continue;
+        ranges.sort_unstable();
+        let mut next = (usize::MAX, 0); // (pattern, first start not yet tried)
+        for &(pid, lo, hi) in &ranges {
+            if next.0 != pid {
+                next = (pid, 0);
             }
-            r.sort_unstable();
             let c = &self.compiled[pid];
-            let mut next = 0; // first start not yet tried
-            for &(lo, hi) in r.iter() {
-                let hi = hi.min(bytes.len().saturating_sub(1));
-                for s in lo.max(next)..=hi {
-                    if c.first.as_ref().is_some_and(|f| !f[bytes[s] as usize])
-                        || (c.lead_edge && s > 0 && is_alnum(bytes[s - 1]))
-                    {
-                        continue;
-                    }
-                    self.attempt(pid, hay, key, s, &mut caps, &mut out);
+            let hi = hi.min(bytes.len().saturating_sub(1));
+            for s in lo.max(next.1)..=hi {
+                if c.first.as_ref().is_some_and(|f| !f[bytes[s] as usize])
+                    || (c.lead_edge && s > 0 && is_alnum(bytes[s - 1]))
+                {
+                    continue;
                 }
-                next = next.max(hi + 1);
+                self.attempt(pid, hay, key, s, &mut caps, &mut out);
             }
+            next.1 = next.1.max(hi + 1);
         }
         for &pid in &self.scanned {
             self.enumerate(pid, hay, key, &mut caps, &mut out);
