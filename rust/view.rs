@@ -45,6 +45,16 @@ fn invisible_len(s: &[u8], i: usize) -> usize {
     }
 }
 
+/// A space that is not ASCII but reads as one (no-break U+00A0, figure U+2007, thin U+2009,
+/// narrow no-break U+202F: web pages and word processors group digits with them): its length.
+fn space_len(s: &[u8], i: usize) -> usize {
+    match s[i..] {
+        [0xC2, 0xA0, ..] => 2,
+        [0xE2, 0x80, 0x87 | 0x89 | 0xAF, ..] => 3,
+        _ => 0,
+    }
+}
+
 /// A full-width ASCII form (U+FF01..U+FF5E) or the ideographic space: its ASCII byte.
 fn fullwidth(s: &[u8], i: usize) -> Option<u8> {
     match s[i..] {
@@ -163,7 +173,7 @@ pub(crate) fn needs_view(s: &[u8]) -> bool {
         }
     }
     for i in memchr3_iter(0xC2, 0xE1, 0xE2, s).chain(memchr::memchr2_iter(0xE3, 0xEF, s)) {
-        if invisible_len(s, i) > 0 || fullwidth(s, i).is_some() {
+        if invisible_len(s, i) > 0 || space_len(s, i) > 0 || fullwidth(s, i).is_some() {
             return true;
         }
     }
@@ -234,6 +244,12 @@ impl<'a> View<'a> {
             } else if c >= 0xC2 {
                 let n = invisible_len(b, i);
                 if n > 0 {
+                    i += n;
+                    continue;
+                }
+                let n = space_len(b, i);
+                if n > 0 {
+                    push(&mut out, b" ", i, i + n);
                     i += n;
                     continue;
                 }
@@ -316,6 +332,7 @@ mod tests {
             ("arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fx", "arn:aws:iam::123456789012:role/x"),
             ("arn%253Aaws%253Aiam%253A%253A123456789012%253Arole%252Fx", "arn:aws:iam::123456789012:role/x"),
             ("100%25 done", "100% done"),
+            ("account 5209\u{a0}5280\u{202f}1946", "account 5209 5280 1946"),
             (r#"{\"k\": \"a\/b\u002Bc\"}"#, r#"{"k": "a/b+c"}"#),
             ("token = IQoJb3JpZ2luX2VjEJr0123456789abcdefghijklmnopqrstuvwxyz012345\n    ABCDEFGHIJ+/abcdef==\n", "token = IQoJb3JpZ2luX2VjEJr0123456789abcdefghijklmnopqrstuvwxyz012345ABCDEFGHIJ+/abcdef==\n"),
             ("k: abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz\r\nZZZZ\",", "k: abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyzZZZZ\","),

@@ -68,6 +68,10 @@ fn line_end(hay: &[u8], at: usize) -> usize {
 
 /// How many lines above a CSV row its header may be.
 const CSV_LINES: usize = 256;
+/// A CSV header has at least this many fields, none longer than `CSV_HEADER_FIELD`: prose
+/// lines with a comma or two, one after another, are not a table.
+const CSV_MIN_FIELDS: usize = 3;
+const CSV_HEADER_FIELD: usize = 48;
 
 /// The field separators a table row uses, in the order tried: `|` (aws `--output table`,
 /// Markdown) and `,` (CSV exports).
@@ -126,10 +130,11 @@ fn table_header(hay: &[u8], ls: usize) -> Option<usize> {
     None
 }
 
-/// The header of the CSV row at `ls`: the first line of the run of lines with as many fields.
+/// The header of the CSV row at `ls`: the first line of the run of lines with as many fields,
+/// when it reads as a header (short fields).
 fn csv_header(hay: &[u8], ls: usize) -> Option<usize> {
     let width = fields(&hay[ls..line_end(hay, ls)], b',').len();
-    if width < 2 {
+    if width < CSV_MIN_FIELDS {
         return None;
     }
     let mut header = None;
@@ -145,7 +150,11 @@ fn csv_header(hay: &[u8], ls: usize) -> Option<usize> {
         header = Some(prev);
         above = prev;
     }
-    header
+    header.filter(|&h| {
+        fields(&hay[h..line_end(hay, h)], b',')
+            .iter()
+            .all(|f| f.len() <= CSV_HEADER_FIELD)
+    })
 }
 
 /// Does the header cell of `start`'s column hold a word? For a `|` table (aws `--output
@@ -210,7 +219,7 @@ pub(crate) fn ranges(
     }
     // A CSV header: the rows below it with as many fields.
     let width = fields(line, b',').len();
-    if width >= 2 {
+    if width >= CSV_MIN_FIELDS {
         let mut next = le;
         for _ in 0..CSV_LINES {
             if next >= hay.len() {
@@ -302,6 +311,10 @@ mod tests {
         // Prose with commas is not a table: no header above a first line.
         let prose = "Ship 876938148265, then stop.\n";
         assert!(!named(prose.as_bytes(), 5, None, 4, &w(&["ship"])));
+        // Lines of prose with a comma each are not a CSV table under a header.
+        let prose = "问一下, 252389853529 这个账号下面的 bucket 列不出来?\n我用的角色是 x, 报错是 AccessDenied.\n另外, 跟踪号 988854103192.\n";
+        let at = prose.find("988854103192").unwrap();
+        assert!(!named(prose.as_bytes(), at, None, 4, &w(&["账号"])));
     }
 
     #[test]
