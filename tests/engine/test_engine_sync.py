@@ -146,13 +146,13 @@ async def test_a_failed_sync_fails_closed(tmp_path: Path, error: StoreError) -> 
         await inner.aclose()
 
 
-class Counting:
+class Wrapped:
+    """A real store behind a wrapper that changes one call (the tests below override `changes`)."""
+
     def __init__(self, inner: MappingStore) -> None:
-        self.inner, self.calls = inner, 0
+        self.inner = inner
 
     async def changes(self, namespace: str, since: int) -> tuple[list[tuple[str, int, str]], int]:
-        self.calls += 1
-        await asyncio.sleep(0.01)  # a slow store: requests pile up behind the sync
         return await self.inner.changes(namespace, since)
 
     async def verify(self) -> None:
@@ -162,6 +162,17 @@ class Counting:
         self, namespace: str, items: Sequence[tuple[str, str]], reserve: Sequence[tuple[str, int]] = ()
     ) -> list[tuple[str, int]]:
         return await self.inner.get_or_create(namespace, items, reserve)
+
+
+class Counting(Wrapped):
+    def __init__(self, inner: MappingStore) -> None:
+        super().__init__(inner)
+        self.calls = 0
+
+    async def changes(self, namespace: str, since: int) -> tuple[list[tuple[str, int, str]], int]:
+        self.calls += 1
+        await asyncio.sleep(0.01)  # a slow store: requests pile up behind the sync
+        return await self.inner.changes(namespace, since)
 
 
 async def test_waiting_requests_share_a_sync(tmp_path: Path) -> None:
@@ -178,12 +189,13 @@ async def test_waiting_requests_share_a_sync(tmp_path: Path) -> None:
         await inner.aclose()
 
 
-class FlushedMidRequest:
+class FlushedMidRequest(Wrapped):
     """A store flushed (every table emptied) right after the first `changes`, and refilled by
     another process before this one numbers its request: the race between sync and allocate."""
 
     def __init__(self, inner: EmbeddedStore, path: Path, refill: Engine) -> None:
-        self.inner, self.path, self.refill, self.armed = inner, path, refill, False
+        super().__init__(inner)
+        self.path, self.refill, self.armed = path, refill, False
 
     async def changes(self, namespace: str, since: int) -> tuple[list[tuple[str, int, str]], int]:
         answer = await self.inner.changes(namespace, since)
@@ -194,14 +206,6 @@ class FlushedMidRequest:
                     conn.execute(f"DELETE FROM {table}")
             await self.refill.amask(in_context(new_secret()))  # takes secret-001 in the new epoch
         return answer
-
-    async def verify(self) -> None:
-        await self.inner.verify()
-
-    async def get_or_create(
-        self, namespace: str, items: Sequence[tuple[str, str]], reserve: Sequence[tuple[str, int]] = ()
-    ) -> list[tuple[str, int]]:
-        return await self.inner.get_or_create(namespace, items, reserve)
 
 
 async def test_a_flush_between_sync_and_allocation_does_not_reuse_a_number(tmp_path: Path) -> None:
