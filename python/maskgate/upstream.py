@@ -66,9 +66,37 @@ def request_headers(
 def maskable(name: str) -> bool:
     """Whether a forwarded header's value is masked: all but credentials and the protocol's own."""
     n = name.lower()
-    if n in _CLIENT_AUTH or n in _VERBATIM or n == "accept-encoding":
+    if n in _CLIENT_AUTH or n == "accept-encoding":
         return False
-    return not n.startswith(_VERBATIM_PREFIXES)
+    return not verbatim(n)
+
+
+def verbatim(name: str) -> bool:
+    """Whether a header's value must reach the provider as sent (the protocol's own): it is
+    checked, not masked (`gateway.headers`)."""
+    n = name.lower()
+    return n in _VERBATIM or n.startswith(_VERBATIM_PREFIXES)
+
+
+def header_text(value: str) -> tuple[str, str]:
+    """A header value as the text it is, and the encoding it came in. The ASGI server hands bytes
+    over as Latin-1; a value that is UTF-8 (a context word in Korean) is read as UTF-8, so the
+    catalogue reads what the client wrote."""
+    raw = value.encode("latin-1")
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return value, "latin-1"
+
+
+def header_wire(text: str, encoding: str) -> str:
+    """`header_text` undone: the value as the ASGI server would have handed it over (Latin-1)."""
+    return text.encode(encoding).decode("latin-1")
+
+
+def wire_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Headers as bytes, as they came: httpx would encode a `str` value as ASCII (a 500)."""
+    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 
 
 def response_headers(upstream: httpx.Headers) -> dict[str, str]:

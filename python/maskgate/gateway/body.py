@@ -15,11 +15,12 @@ from maskgate.auth import Client
 from maskgate.console.state import FORWARDED_KEY
 from maskgate.engine import Engine, LimitExceeded, Limits, MaskedRequest
 from maskgate.errors import ApiError
+from maskgate.gateway.headers import check_headers
 from maskgate.gateway.lifecycle import Gateway
 from maskgate.providers import Outgoing
 from maskgate.request_body import BodyTooLarge, read_body
 from maskgate.store import StoreError
-from maskgate.upstream import maskable
+from maskgate.upstream import header_text, header_wire, maskable
 
 STORE_DOWN = "the pseudonym store is unavailable; the request was not forwarded"
 
@@ -57,8 +58,10 @@ async def masked_request(gateway: Gateway, request: Request, client: Client) -> 
         raise ApiError(400, "request body is empty")
     limits = Limits(s.max_identifiers, s.max_string_bytes)
     headers = gateway.upstream_headers(request, client)
+    check_headers(gateway.engine, headers)
     slots = [i for i, (name, _) in enumerate(headers) if maskable(name)]
-    extras = [request.url.query] + [headers[i][1] for i in slots]
+    texts = [header_text(headers[i][1]) for i in slots]
+    extras = [request.url.query] + [text for text, _ in texts]
     try:
         prepared = await gateway.engine.amask_request(body, client.tenant, limits, extras)
     except LimitExceeded as e:
@@ -70,8 +73,8 @@ async def masked_request(gateway: Gateway, request: Request, client: Client) -> 
         raise ApiError(503, STORE_DOWN) from None
     query, *values = prepared.extras
     rid = ""
-    for i, value in zip(slots, values, strict=True):
-        headers[i] = (headers[i][0], value)
+    for i, value, (_, encoding) in zip(slots, values, texts, strict=True):
+        headers[i] = (headers[i][0], header_wire(value, encoding))
         if headers[i][0].lower() == "x-request-id":
             rid = value[:64]
     request.scope[FORWARDED_KEY] = prepared.masked

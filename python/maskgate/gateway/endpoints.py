@@ -10,10 +10,11 @@ from starlette.responses import JSONResponse, Response
 
 from maskgate.errors import ApiError
 from maskgate.gateway.body import STORE_DOWN
+from maskgate.gateway.headers import check_headers
 from maskgate.gateway.lifecycle import gateway_of
 from maskgate.metrics import CONTENT_TYPE
 from maskgate.store import StoreError, StoreKeyMismatch
-from maskgate.upstream import maskable, response_headers, upstream_url
+from maskgate.upstream import header_text, header_wire, maskable, response_headers, upstream_url, wire_headers
 
 
 async def health(request: Request) -> Response:
@@ -56,16 +57,18 @@ async def models(request: Request) -> Response:
         # every request (ours dropped), the protocol's verbatim and the rest masked.
         engine = gateway.engine
         headers = gateway.upstream_headers(request, client)
+        check_headers(engine, headers)
         try:
             query = (await engine.amask(request.url.query, client.tenant)).text if request.url.query else ""
             for i, (name, value) in enumerate(headers):
                 if maskable(name):
-                    headers[i] = (name, (await engine.amask(value, client.tenant)).text)
+                    text, encoding = header_text(value)
+                    headers[i] = (name, header_wire((await engine.amask(text, client.tenant)).text, encoding))
         except StoreError:
             raise ApiError(503, STORE_DOWN) from None
         url = upstream_url(gateway.settings.upstream_url, request.url.path, query)
         try:
-            upstream = await gateway.upstream.client.get(url, headers=headers)
+            upstream = await gateway.upstream.client.get(url, headers=wire_headers(headers))
         except httpx.HTTPError:
             raise ApiError(502, "upstream unreachable") from None
         return Response(upstream.content, upstream.status_code, response_headers(upstream.headers))

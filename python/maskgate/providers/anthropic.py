@@ -9,7 +9,7 @@ import httpx
 
 from maskgate.errors import ApiError
 from maskgate.providers import Outgoing, Reply
-from maskgate.upstream import is_event_stream, make_client, response_headers, upstream_url
+from maskgate.upstream import is_event_stream, make_client, response_headers, upstream_url, wire_headers
 
 
 class AnthropicProvider:
@@ -21,7 +21,7 @@ class AnthropicProvider:
 
     async def _send(self, request: Outgoing) -> tuple[httpx.Response, float]:
         url = upstream_url(self.base_url, request.path, request.query)
-        outgoing = self.client.build_request("POST", url, headers=request.headers, content=request.body)
+        outgoing = self.client.build_request("POST", url, headers=wire_headers(request.headers), content=request.body)
         sent = time.perf_counter()
         try:
             response = await self.client.send(outgoing, stream=True)
