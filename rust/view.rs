@@ -15,8 +15,31 @@ use memchr::memchr3_iter;
 pub(crate) struct View<'a> {
     /// The text patterns are matched against.
     pub text: Cow<'a, str>,
-    /// Per view byte: the input range it was read from. `None` when the view is the input.
-    map: Option<(Vec<u32>, Vec<u32>)>,
+    /// Where the view's bytes were read from, piece by piece. `None` when the view is the input.
+    map: Option<Vec<Piece>>,
+}
+
+/// A run of view bytes from `view` on, read from the input at `src`: byte for byte
+/// (`src_end == NO_END`: view byte `view + k` is input byte `src + k`), or all of them from the
+/// one input range `src..src_end` (a decoded escape, a full-width form). Pieces are in order and
+/// each runs to where the next starts; what a view drops (a zero-width character, a line break
+/// inside base64) is the gap between two pieces' input ranges. One entry per change, not per
+/// byte: most strings that need a view change in a few places.
+#[derive(Clone, Copy)]
+struct Piece {
+    view: u32,
+    /// How many view bytes.
+    len: u32,
+    src: u32,
+    src_end: u32,
+}
+
+const NO_END: u32 = u32::MAX;
+
+impl Piece {
+    fn is_copy(&self) -> bool {
+        self.src_end == NO_END
+    }
 }
 
 /// A line at least this long that ends in a base64 run of at least `WRAP_MIN_RUN`, followed by a
@@ -205,35 +228,184 @@ impl<'a> View<'a> {
     fn build_with(input: &'a str, wraps: Wraps) -> View<'a> {
         let b = input.as_bytes();
         let mut out: Vec<u8> = Vec::with_capacity(b.len());
-        let (mut starts, mut ends) = (Vec::with_capacity(b.len()), Vec::with_capacity(b.len()));
+        let mut pieces: Vec<Piece> = Vec::new();
+        // The byte-for-byte run being copied: it starts at input byte `run`.
+        let mut run = 0usize;
+        let flush = |out: &mut Vec<u8>, pieces: &mut Vec<Piece>, run: usize, to: usize| {
+            if to > run {
+                pieces.push(Piece {
+                    view: out.len() as u32,
+                    len: (to - run) as u32,
+                    src: run as u32,
+                    src_end: NO_END,
+                });
+                out.extend_from_slice(&b[run..to]);
+            }
+        };
+        let replace =
+            |out: &mut Vec<u8>, pieces: &mut Vec<Piece>, bytes: &[u8], from: usize, to: usize| {
+                pieces.push(Piece {
+                    view: out.len() as u32,
+                    len: bytes.len() as u32,
+                    src: from as u32,
+                    src_end: to as u32,
+                });
+                out.extend_from_slice(bytes);
+            };
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            // What the view does at `i`: replace `used` input bytes with `with`, or skip them.
+            let mut tmp = [0u8; 4];
+            let change: Option<(usize, Option<&[u8]>)> = match c {
+                b'\\' => text_escape(b, i)
+                    .map(|(ch, used)| (used, Some(ch.encode_utf8(&mut tmp).as_bytes()))),
+                b'%' => percent(b, i).map(|x| {
+                    // `%25XX` is `%XX` encoded once more (a console URL inside a query string).
+                    if let Some(y) = (x == b'%').then(|| double_percent(b, i)).flatten() {
+                        tmp[0] = y;
+                        (5, Some(&tmp[..1]))
+                    } else {
+                        tmp[0] = x;
+                        (3, Some(&tmp[..1]))
+                    }
+                }),
+                b'\n' | b'\r' => wrap_len(b, i, wraps).map(|skip| (skip, None)),
+                0xC2.. => {
+                    let n = invisible_len(b, i);
+                    let spaces = space_len(b, i);
+                    if n > 0 {
+                        Some((n, None))
+                    } else if spaces > 0 {
+                        Some((spaces, Some(&b" "[..])))
+                    } else {
+                        fullwidth(b, i).map(|x| {
+                            tmp[0] = x;
+                            (3, Some(&tmp[..1]))
+                        })
+                    }
+                }
+                _ => None,
+            };
+            let Some((used, with)) = change else {
+                i += 1;
+                continue;
+            };
+            flush(&mut out, &mut pieces, run, i);
+            if let Some(bytes) = with {
+                replace(&mut out, &mut pieces, bytes, i, i + used);
+            }
+            i += used;
+            run = i;
+        }
+        flush(&mut out, &mut pieces, run, b.len());
+        // Every replacement is ASCII or a whole char, and every skip a whole char or ASCII:
+        // the view is valid UTF-8.
+        let text = String::from_utf8(out).expect("the view is built from whole characters");
+        View {
+            text: Cow::Owned(text),
+            map: Some(pieces),
+        }
+    }
+
+    /// True when the view differs from its input.
+    #[cfg(test)]
+    pub(crate) fn is_normalised(&self) -> bool {
+        self.map.is_some()
+    }
+
+    /// The view bytes `[start, end)` read from input bytes `a..b`: the inverse of [`View::span`].
+    /// (`start`: how many view bytes begin before `a`; `end`: how many end at `b` or before.)
+    pub(crate) fn locate(&self, a: usize, b: usize) -> (usize, usize) {
+        let Some(pieces) = &self.map else {
+            return (a, b);
+        };
+        let starts_before_a = |p: &Piece| {
+            let (s, n) = (p.src as usize, p.len as usize);
+            if p.is_copy() {
+                a.saturating_sub(s).min(n)
+            } else if s < a {
+                n
+            } else {
+                0
+            }
+        };
+        let ends_by_b = |p: &Piece| {
+            let (s, n) = (p.src as usize, p.len as usize);
+            if p.is_copy() {
+                b.saturating_sub(s).min(n)
+            } else if (p.src_end as usize) <= b {
+                n
+            } else {
+                0
+            }
+        };
+        (
+            Self::count(pieces, self.text.len(), starts_before_a),
+            Self::count(pieces, self.text.len(), ends_by_b),
+        )
+    }
+
+    /// How many view bytes pass a test that is monotone over the view (all of a piece's bytes,
+    /// some, then none): the pieces wholly passing, plus what passes of the first that is not.
+    fn count(pieces: &[Piece], len: usize, passing: impl Fn(&Piece) -> usize) -> usize {
+        let i = pieces.partition_point(|p| passing(p) == p.len as usize);
+        pieces.get(i).map_or(len, |p| p.view as usize + passing(p))
+    }
+
+    /// The input range `[start, end)` that view bytes `a..b` (non-empty) were read from.
+    pub(crate) fn span(&self, a: usize, b: usize) -> (usize, usize) {
+        let Some(pieces) = &self.map else {
+            return (a, b);
+        };
+        let at = |v: usize| {
+            let p = &pieces[pieces.partition_point(|p| p.view as usize <= v) - 1];
+            let k = v - p.view as usize;
+            if p.is_copy() {
+                (p.src as usize + k, p.src as usize + k + 1)
+            } else {
+                (p.src as usize, p.src_end as usize)
+            }
+        };
+        (at(a).0, at(b - 1).1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The view as it was first written, one map entry per view byte: the reference the
+    /// pieces must agree with.
+    fn dense(input: &str, wraps: Wraps) -> (String, Vec<usize>, Vec<usize>) {
+        let b = input.as_bytes();
+        let (mut out, mut starts, mut ends) = (Vec::new(), Vec::new(), Vec::new());
         let mut push = |out: &mut Vec<u8>, bytes: &[u8], from: usize, to: usize| {
             for &x in bytes {
                 out.push(x);
-                starts.push(from as u32);
-                ends.push(to as u32);
+                starts.push(from);
+                ends.push(to);
             }
         };
         let mut i = 0;
         while i < b.len() {
             let c = b[i];
+            let mut tmp = [0u8; 4];
             if c == b'\\' {
                 if let Some((ch, used)) = text_escape(b, i) {
-                    let mut tmp = [0u8; 4];
                     push(&mut out, ch.encode_utf8(&mut tmp).as_bytes(), i, i + used);
                     i += used;
                     continue;
                 }
             } else if c == b'%' {
                 if let Some(x) = percent(b, i) {
-                    // `%25XX` is `%XX` encoded once more (a console URL inside a query string).
-                    let twice = (x == b'%').then(|| double_percent(b, i)).flatten();
-                    if let Some(y) = twice {
+                    if let Some(y) = (x == b'%').then(|| double_percent(b, i)).flatten() {
                         push(&mut out, &[y], i, i + 5);
                         i += 5;
-                        continue;
+                    } else {
+                        push(&mut out, &[x], i, i + 3);
+                        i += 3;
                     }
-                    push(&mut out, &[x], i, i + 3);
-                    i += 3;
                     continue;
                 }
             } else if c == b'\n' || c == b'\r' {
@@ -262,44 +434,69 @@ impl<'a> View<'a> {
             push(&mut out, &[c], i, i + 1);
             i += 1;
         }
-        // Every replacement is ASCII or a whole char, and every skip a whole char or ASCII:
-        // the view is valid UTF-8.
-        let text = String::from_utf8(out).expect("the view is built from whole characters");
-        View {
-            text: Cow::Owned(text),
-            map: Some((starts, ends)),
+        (String::from_utf8(out).unwrap(), starts, ends)
+    }
+
+    #[test]
+    fn pieces_agree_with_a_map_per_byte() {
+        let parts = [
+            "ab",
+            "i-0123",
+            "\\n",
+            "\\u002B",
+            "\\\"",
+            "\\q",
+            "%3A",
+            "%253A",
+            "%zz",
+            "%",
+            "\u{200b}",
+            "\u{ad}",
+            "\u{a0}",
+            "\u{202f}",
+            "１２",
+            "\u{3000}",
+            "계정",
+            "\n",
+            "\r\n",
+            "QWxhZGRpbjpvcGVuIHNlc2FtZQQWxhZGRpbjpvcGVuIHNlc2FtZQQWxhZGRpbjpvcGVuIHNl",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..3000 {
+            let mut s = String::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut r = seed;
+            for _ in 0..(r % 9) {
+                r = r.rotate_left(7) ^ 0x5851_f42d;
+                s.push_str(parts[(r % parts.len() as u64) as usize]);
+            }
+            for wraps in [Wraps::Wide, Wraps::Lines] {
+                let (text, starts, ends) = dense(&s, wraps);
+                let v = if needs_view(s.as_bytes()) || wraps == Wraps::Lines {
+                    View::build_with(&s, wraps)
+                } else {
+                    View::build(&s)
+                };
+                assert_eq!(v.text, text, "{s:?}");
+                for (a, &from) in starts.iter().enumerate() {
+                    for (b, &to) in ends.iter().enumerate().skip(a) {
+                        assert_eq!(v.span(a, b + 1), (from, to), "{s:?} span {a}..={b}");
+                    }
+                }
+                for a in 0..=s.len() {
+                    for b in a..=s.len() {
+                        let want = (
+                            starts.partition_point(|&x| x < a),
+                            ends.partition_point(|&x| x <= b),
+                        );
+                        assert_eq!(v.locate(a, b), want, "{s:?} locate {a}..{b}");
+                    }
+                }
+            }
         }
     }
-
-    /// True when the view differs from its input.
-    #[cfg(test)]
-    pub(crate) fn is_normalised(&self) -> bool {
-        self.map.is_some()
-    }
-
-    /// The view bytes `[start, end)` read from input bytes `a..b`: the inverse of [`View::span`].
-    pub(crate) fn locate(&self, a: usize, b: usize) -> (usize, usize) {
-        match &self.map {
-            None => (a, b),
-            Some((starts, ends)) => (
-                starts.partition_point(|&s| (s as usize) < a),
-                ends.partition_point(|&e| (e as usize) <= b),
-            ),
-        }
-    }
-
-    /// The input range `[start, end)` that view bytes `a..b` (non-empty) were read from.
-    pub(crate) fn span(&self, a: usize, b: usize) -> (usize, usize) {
-        match &self.map {
-            None => (a, b),
-            Some((starts, ends)) => (starts[a] as usize, ends[b - 1] as usize),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     fn round(s: &str) -> (String, Vec<(usize, usize)>) {
         let v = View::build(s);
