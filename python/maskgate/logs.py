@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Collection
 from typing import Any
 
 logger = logging.getLogger("maskgate")
@@ -44,23 +45,35 @@ def configure(fmt: str = "auto", level: int = logging.INFO) -> None:
 
 
 class NoQuery(logging.Filter):
-    """uvicorn's access log line without the query string: it is the client's text, unmasked.
+    """uvicorn's access log line without the client's text: no query string, and no path that
+    is not one of the app's own (a 404's path is whatever the client wrote, unmasked).
 
-    uvicorn logs `(client, method, full_path, http_version, status)`; the path stays, a query
-    is shown as `?…`."""
+    uvicorn logs `(client, method, full_path, http_version, status)`; a query is shown as `?…`,
+    a path outside `paths` as its longest prefix in `prefixes` (or `/`) followed by `…`."""
+
+    def __init__(self, paths: Collection[str] = (), prefixes: Collection[str] = ()) -> None:
+        super().__init__()
+        self.paths = frozenset(paths)
+        self.prefixes = sorted(prefixes, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
-            record.args = (*args[:2], args[2].split("?", 1)[0] + "?…", *args[3:])
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path, query, _ = args[2].partition("?")
+            if path not in self.paths:
+                path = next((p for p in self.prefixes if path.startswith(p)), "/") + "…"
+            record.args = (*args[:2], path + ("?…" if query else ""), *args[3:])
         return True
 
 
-def quiet_access_log() -> None:
-    """Installs `NoQuery` on uvicorn's access logger (once), however uvicorn was started."""
+def quiet_access_log(paths: Collection[str] = (), prefixes: Collection[str] = ()) -> None:
+    """Installs `NoQuery` on uvicorn's access logger (once), however uvicorn was started; `paths`
+    are printed as they are, `prefixes` before `…`."""
     access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, NoQuery) for f in access.filters):
-        access.addFilter(NoQuery())
+    for f in access.filters:
+        if isinstance(f, NoQuery):
+            access.removeFilter(f)
+    access.addFilter(NoQuery(paths, prefixes))
 
 
 def event(msg: str, level: int = logging.INFO, **fields: Any) -> None:

@@ -116,3 +116,16 @@ def test_access_log_prints_no_raw_query(loud: Leaks, a: Aws) -> None:
     assert r.status_code == 200
     assert '"POST /v1/messages' in loud.proxy.logs(), "the access log is on"
     loud.assert_clean([a.role_arn, a.account, a.instance])
+
+
+@EXAMPLES
+@given(aws)
+def test_access_log_prints_no_unknown_path(loud: Leaks, a: Aws) -> None:
+    """A path no route serves is the client's text: a 404 (or the console's guard) must not log it."""
+    for path in (f"/v1/{a.key_id}", f"/console/{a.instance}", f"/console/captures/{a.instance}", f"/{a.secret}/x"):
+        r = loud.http.get(path, headers={"x-api-key": "nobody-" + "k" * 20})
+        assert r.status_code in (303, 401, 403, 404), (path, r.status_code)
+    r, _ = loud.send(messages([text("hi")]))
+    assert r.status_code == 200
+    assert '"POST /v1/messages HTTP/1.1" 200' in loud.proxy.logs(), "the routes' paths are still logged"
+    loud.assert_clean([a.key_id, a.instance, a.secret])

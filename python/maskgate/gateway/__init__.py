@@ -16,10 +16,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from maskgate import logs
 from maskgate.console import console_middleware, mount_console
+from maskgate.console.access import COOKIE_PATH
+from maskgate.console.views import routes as console_routes
 from maskgate.errors import ApiError, api_error_handler, error_response, http_exception_handler
 from maskgate.gateway import endpoints
 from maskgate.gateway.lifecycle import Gateway
@@ -34,6 +36,24 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal error in maskgate")
 
 
+def _loggable_paths(routes: list[BaseRoute]) -> tuple[list[str], list[str]]:
+    """The paths the access log may print (the app's own, no parameters) and the prefixes it
+    prints before `…` for any other path under them."""
+    paths, prefixes = [], []
+    for route in routes:
+        if isinstance(route, Route):
+            paths.append(route.path)
+        elif isinstance(route, Mount):
+            prefixes.append(route.path + "/")
+            paths += [route.path, route.path + "/"]
+    for sub in console_routes():
+        if isinstance(sub, Route) and "{" not in sub.path:
+            paths.append(COOKIE_PATH + sub.path)
+        elif isinstance(sub, Route | Mount):
+            prefixes.append(COOKIE_PATH + sub.path.split("{")[0].rstrip("/") + "/")
+    return paths, prefixes
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """The ASGI app. Without settings, reads them from the environment at start-up."""
 
@@ -45,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             print(f"maskgate: {e}", file=sys.stderr)
             raise SystemExit(2) from None
         logs.configure(resolved.log_format)
-        logs.quiet_access_log()
+        logs.quiet_access_log(*_loggable_paths(routes))
         gateway = Gateway(resolved)
         try:
             await gateway.start()
