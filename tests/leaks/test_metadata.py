@@ -129,3 +129,15 @@ def test_access_log_prints_no_unknown_path(loud: Leaks, a: Aws) -> None:
     assert r.status_code == 200
     assert '"POST /v1/messages HTTP/1.1" 200' in loud.proxy.logs(), "the routes' paths are still logged"
     loud.assert_clean([a.key_id, a.instance, a.secret])
+
+
+@EXAMPLES
+@given(aws)
+def test_model_shaped_like_a_plain_name_is_masked_in_logs_and_console(gw: Leaks, a: Aws) -> None:
+    """An access key or an instance ID has a model name's shape (letters, digits, dashes): logs and
+    the console must still not show it."""
+    for model in (a.key_id, a.instance):
+        r, [req] = gw.send({**messages([text("hi")]), "model": model})
+        assert r.status_code == 200, r.text[:300]
+        assert req["json"]["model"] == model
+    gw.assert_clean([a.key_id, a.instance], provider=False)

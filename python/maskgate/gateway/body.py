@@ -25,7 +25,8 @@ from maskgate.upstream import header_text, header_wire, maskable
 STORE_DOWN = "the pseudonym store is unavailable; the request was not forwarded"
 
 # A model name of this shape is a public name (claude-sonnet-4-5, us.anthropic.claude-...-v2:0) and
-# is logged as is; anything else (an inference-profile ARN carries the account) is masked first.
+# is logged as is when the catalogue finds nothing in it; anything else (an inference-profile ARN
+# carries the account) is masked first.
 _PLAIN_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}(:\d{1,4})?")
 
 
@@ -83,10 +84,13 @@ async def masked_request(gateway: Gateway, request: Request, client: Client) -> 
 
 
 async def loggable_model(engine: Engine, model: str | None, tenant: str) -> str | None:
-    """The model name as logs and the console may show it: masked unless it is a plain name."""
-    if model is None or _PLAIN_MODEL.fullmatch(model):
+    """The model name as logs and the console may show it: masked unless it is a plain name in
+    which the catalogue finds nothing (an access key or an instance ID has a plain name's shape)."""
+    if model is None:
         return model
     try:
+        if _PLAIN_MODEL.fullmatch(model) and not engine.scan(model, tenant):
+            return model
         return (await engine.amask(model, tenant)).text[:128]
     except Exception:  # a model name is worth no failed request: show only its digest
         return "sha256:" + hashlib.sha256(model.encode()).hexdigest()[:16]
