@@ -60,6 +60,24 @@ def test_disconnect_mid_stream_cancels_the_upstream_request(fake: FakeUpstream, 
     # The client went away: the gateway drops the upstream request with it.
     assert wait_until(lambda: tcp_connections(proxy.proc.pid, fake.port) == 0, limit=30)
     assert wait_until(lambda: open_streams(proxy) == 0, limit=30)
+    assert wait_until(lambda: '"stream":"client_gone"' in proxy.logs(), limit=5), "recorded as the client's"
+
+
+def test_disconnect_before_the_stream_starts_closes_the_upstream_request(
+    fake: FakeUpstream, proxy: Proxy, watch: Watch
+) -> None:
+    """The client gives up while the provider has not answered yet (Esc during a slow first
+    token): once the provider's headers come, the relay closes its request and records it as the
+    client's going (it was recorded as "ok")."""
+    fake.script([{"type": "text", "text": "hello", "headers_delay": 1.5, "stall_after": 2}])
+    body = b'{"model":"m","max_tokens":9,"stream":true,"messages":[{"role":"user","content":"hi"}]}'
+    sock = raw_request(proxy, body)
+    assert wait_until(lambda: len(fake.requests()) == 1, limit=10)
+    sock.close()  # gone before the provider's headers
+    time.sleep(2.5)  # the headers came; the provider now stalls (for an hour, unless cancelled)
+    assert wait_until(lambda: tcp_connections(proxy.proc.pid, fake.port) == 0, limit=15)
+    assert wait_until(lambda: '"stream":"client_gone"' in proxy.logs(), limit=5), proxy.logs()[-2000:]
+    assert open_streams(proxy) == 0
 
 
 def test_slow_body_times_out(fake: FakeUpstream, proxy: Proxy, watch: Watch) -> None:

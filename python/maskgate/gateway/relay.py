@@ -12,6 +12,7 @@ import re
 from collections import deque
 from collections.abc import AsyncIterator
 
+import anyio
 from starlette.responses import Response, StreamingResponse
 
 from maskgate._core import BodyError, Unmasker
@@ -71,6 +72,9 @@ async def _stream(
             if tail:
                 yield tail
         yield error_event("upstream connection lost mid-stream")
+    except (anyio.get_cancelled_exc_class(), GeneratorExit):
+        status = "client_gone"  # the client went away: cancelled, or closed at a yield
+        raise
     finally:
         # Also reached when the client goes away: the provider's request is cancelled with it.
         await reply.close()
