@@ -86,3 +86,16 @@ def test_provider_errors_keep_anthropic_shape(fake: FakeUpstream, routed: Proxy)
     r = ask(routed, "hi", stream=True)
     assert r.status_code == 429
     assert r.json()["type"] == "error" and r.json()["error"]["type"] == "rate_limit_error"
+
+
+@pytest.mark.parametrize("status", [401, 400])
+def test_provider_error_quoting_the_routes_key_is_not_shown(fake: FakeUpstream, routed: Proxy, status: int) -> None:
+    """A provider's error message may go to the client, but not one that quotes the route's own
+    API key (an OpenAI-compatible server saying which key it refused)."""
+    message = "Incorrect API key provided: sk-openai-test."
+    fake.script([{"type": "error", "status": status, "body": {"error": {"message": message, "type": "x"}}}])
+    r = ask(routed, "hi", stream=False)
+    assert r.status_code == status
+    assert r.json()["type"] == "error"
+    assert "sk-openai-test" not in r.text
+    assert "sk-openai-test" not in routed.logs()

@@ -96,6 +96,7 @@ _CONNECTION_NAMES = frozenset(
 )
 _MAX_PROVIDER_MESSAGE = 300
 _ECHO_WINDOW = 16
+_KEY_WINDOW = 8  # a route key's stretch this long in a provider's message keeps the message back
 _TERMINAL_EVENT = re.compile(rb"(?m)^event:[ \t]*(?:message_stop|error)[ \t]*\r?$")
 _LITELLM_SUFFIX = re.compile(r"\.?\s*Handle with `litellm\.\w+`\.?\s*$")
 _LITELLM_PREFIX = re.compile(r"^.*?(?:Exception|Error) - ", re.S)
@@ -216,7 +217,7 @@ async def call(route: LiteLLMRoute, body: dict[str, Any], headers: Mapping[str, 
         if isinstance(result, Mapping) or hasattr(result, "model_dump"):
             message = _as_dict(result)
             if stream:  # e.g. LiteLLM answered a streamed request itself
-                return _stream_response(_single(_message_events(message)), None, body)
+                return _stream_response(_single(_message_events(message)), None, body, _secrets(route))
             return RouteResponse(200, {"content-type": "application/json"}, _json_bytes(message))
         iterator = aiter(result)
         try:
@@ -226,7 +227,7 @@ async def call(route: LiteLLMRoute, body: dict[str, Any], headers: Mapping[str, 
             return _error_response(502, "api_error", _NO_ANSWER_MESSAGE)
     except Exception as exc:  # every LiteLLM failure becomes an error response
         return _response_for_exception(route, exc, body)
-    return _stream_response(first, iterator, body)
+    return _stream_response(first, iterator, body, _secrets(route))
 
 
 async def count_tokens(route: LiteLLMRoute, body: Mapping[str, Any]) -> RouteResponse:
@@ -313,8 +314,10 @@ def _acreate_kwargs(
 # ---------------------------------------------------------------- streams
 
 
-def _stream_response(first: Any, rest: AsyncIterator[Any] | None, body: Mapping[str, Any]) -> RouteResponse:
-    return RouteResponse(200, {"content-type": "text/event-stream"}, stream=_sse(first, rest, body))
+def _stream_response(
+    first: Any, rest: AsyncIterator[Any] | None, body: Mapping[str, Any], secrets: tuple[str, ...]
+) -> RouteResponse:
+    return RouteResponse(200, {"content-type": "text/event-stream"}, stream=_sse(first, rest, body, secrets))
 
 
 async def _single(chunk: bytes) -> AsyncIterator[bytes]:
@@ -345,7 +348,9 @@ class _EventAligner:
         return bool(self._pending.strip())
 
 
-async def _sse(first: Any, rest: AsyncIterator[Any] | None, body: Mapping[str, Any]) -> AsyncIterator[bytes]:
+async def _sse(
+    first: Any, rest: AsyncIterator[Any] | None, body: Mapping[str, Any], secrets: tuple[str, ...]
+) -> AsyncIterator[bytes]:
     aligner = _EventAligner()
     try:
         chunk = first
@@ -363,7 +368,7 @@ async def _sse(first: Any, rest: AsyncIterator[Any] | None, body: Mapping[str, A
         # is dropped here) is reported by the gateway's relay, as for every provider.
     except Exception as exc:
         if not aligner.finished:
-            status, kind, message, _ = _classify(exc, body)
+            status, kind, message, _ = _classify(exc, body, secrets)
             logger.warning("LiteLLM stream failed: %s (status %s)", type(exc).__name__, status)
             yield _error_event(kind, message)
     finally:
@@ -434,7 +439,7 @@ def _block_start_and_delta(block: Mapping[str, Any]) -> tuple[dict[str, Any], di
 
 
 def _response_for_exception(route: LiteLLMRoute, exc: BaseException, body: Mapping[str, Any]) -> RouteResponse:
-    status, kind, message, headers = _classify(exc, body)
+    status, kind, message, headers = _classify(exc, body, _secrets(route))
     logger.warning("LiteLLM route %s: %s (status %s)", route.name, type(exc).__name__, status)
     logger.debug("LiteLLM route %s failure", route.name, exc_info=exc)
     return _error_response(status, kind, message, headers)
@@ -445,7 +450,14 @@ def _error_response(status: int, kind: str, message: str, headers: Mapping[str, 
     return RouteResponse(status, out, error_body(status, message, kind))
 
 
-def _classify(exc: BaseException, body: Mapping[str, Any]) -> tuple[int, str, str, dict[str, str]]:
+def _secrets(route: LiteLLMRoute) -> tuple[str, ...]:
+    """What a provider's message must never carry to the client: the route's own key."""
+    return (route.api_key,) if route.api_key else ()
+
+
+def _classify(
+    exc: BaseException, body: Mapping[str, Any], secrets: tuple[str, ...] = ()
+) -> tuple[int, str, str, dict[str, str]]:
     """(status, Anthropic error type, message, headers to pass) for a LiteLLM exception."""
     upstream = _upstream_headers(exc)
     passed = {name: value for name, value in upstream.items() if _passes(name)}
@@ -465,7 +477,7 @@ def _classify(exc: BaseException, body: Mapping[str, Any]) -> tuple[int, str, st
         status = 529  # LiteLLM reports Anthropic's 529 as a 500
     kind = error_type(status)
     message = _GENERIC_MESSAGES.get(kind, _GENERIC_MESSAGES["api_error"])
-    if provider_message and _safe_to_show(provider_message, body):
+    if provider_message and _safe_to_show(provider_message, body, secrets):
         message = f"{message} Provider said: {provider_message}"
     return status, kind, message, passed
 
@@ -529,14 +541,19 @@ def _error_fields(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return (kind if isinstance(kind, str) else None, message if isinstance(message, str) else None)
 
 
-def _safe_to_show(message: str, body: Mapping[str, Any]) -> bool:
-    """Whether a provider's message may go to the client: short, and echoing no request text.
+def _safe_to_show(message: str, body: Mapping[str, Any], secrets: tuple[str, ...] = ()) -> bool:
+    """Whether a provider's message may go to the client: short, echoing no request text and no
+    8-character stretch of the route's key (`secrets`).
 
     Providers sometimes quote the offending input; any 16-character stretch of the message found
     in a string of the request (or a short request string found in the message) rules it out.
     """
     if len(message) > _MAX_PROVIDER_MESSAGE or any(ord(c) < 32 for c in message):
         return False
+    for secret in secrets:  # the key whole, or a stretch of it (a provider showing it half starred)
+        step = min(len(secret), _KEY_WINDOW)
+        if any(secret[i : i + step] in message for i in range(len(secret) - step + 1)):
+            return False
     strings = list(_strings(body))
     corpus = "\x00".join(s for s in strings if len(s) >= _ECHO_WINDOW)
     step = _ECHO_WINDOW // 2  # an echo of 24+ characters covers one of these windows whole
