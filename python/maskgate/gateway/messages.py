@@ -4,15 +4,30 @@ one handler; nothing is forwarded that was not masked."""
 
 from __future__ import annotations
 
+import logging
 import time
+import traceback
+from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from maskgate import logs
 from maskgate.errors import ApiError
 from maskgate.gateway.body import loggable_model, masked_request
 from maskgate.gateway.lifecycle import gateway_of
+from maskgate.gateway.observe import Record
 from maskgate.gateway.relay import relay
+
+
+def _unexpected(record: Record, e: Exception) -> ApiError:
+    """A failure nobody planned for, as a recorded 500. Logged by type and place only: its text
+    may quote the request, and an exception left to the server would be printed whole."""
+    frame = traceback.extract_tb(e.__traceback__)[-1] if e.__traceback__ else None
+    where = f"{Path(frame.filename).name}:{frame.lineno}" if frame else None
+    logs.event("unhandled error", level=logging.ERROR, route=record.request.url.path, error=type(e).__name__, at=where)
+    record.finish(500)
+    return ApiError(500, "internal error in maskgate")
 
 
 async def messages(request: Request) -> Response:
@@ -39,6 +54,8 @@ async def messages(request: Request) -> Response:
     except ApiError as e:
         record.finish(e.status)
         raise
+    except Exception as e:
+        raise _unexpected(record, e) from None
     metrics.upstream_latency.labels(request.url.path).observe(reply.latency)
     return relay(reply, unmasker, record, metrics)
 
@@ -55,6 +72,8 @@ async def count_tokens(request: Request) -> Response:
     except ApiError as e:
         record.finish(e.status)
         raise
+    except Exception as e:
+        raise _unexpected(record, e) from None
     record.fields["masked"] = forward.prepared.masked.counts()
     record.finish(reply.status)
     return Response(reply.body, reply.status, reply.headers)
