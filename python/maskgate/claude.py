@@ -14,13 +14,15 @@ import subprocess
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from maskgate.extras import install_hint
+
 if TYPE_CHECKING:
     from claude_agent_sdk import ClaudeAgentOptions, Message
 
 # The version the tests, the notes (docs/claude-code-notes.md) and the SDK's bundled binary agree on.
 TESTED_VERSION = "2.1.332"
 INSTALL_HINT = "npm install -g @anthropic-ai/claude-code"
-SDK_INSTALL_HINT = "pip install 'maskgate[headless]'"
+SDK_INSTALL_HINT = install_hint("headless")
 
 # Claude Code's own switches for its direct traffic to Anthropic. Any non-empty value disables.
 QUIET_ENV = {

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from maskgate import claude
+from maskgate.extras import install_hint
 from maskgate.settings import Settings, SettingsError
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
@@ -224,7 +225,7 @@ def litellm_routes(settings: Settings) -> Check:
     try:
         from maskgate.providers import litellm_route  # noqa: F401
     except ImportError as e:
-        return Check("litellm", FAIL, f"routes configured but not importable: {e}", "pip install 'maskgate[litellm]'")
+        return Check("litellm", FAIL, f"routes configured but not importable: {e}", install_hint("litellm"))
     import importlib.metadata
 
     models = ", ".join(r.model for r in settings.routes)

@@ -26,6 +26,7 @@ from typing import Any
 import anyio.to_thread
 
 from maskgate.errors import error_body, error_event, error_type
+from maskgate.extras import install_hint
 
 __all__ = ["LiteLLMRoute", "LiteLLMUnavailable", "RouteResponse", "call", "count_tokens", "preload"]
 
@@ -163,7 +164,7 @@ def _import_litellm() -> Any:
         except ImportError as exc:
             raise LiteLLMUnavailable(
                 f"the LiteLLM route needs maskgate's 'litellm' extra ({exc}); "
-                "install it with: pip install 'maskgate[litellm]'"
+                f"install it with: {install_hint('litellm')}"
             ) from exc
         module.suppress_debug_info = True  # no "Give Feedback / Get Help" banners on stdout
         # `openai/` routes speak chat completions, which every OpenAI-compatible server has;
