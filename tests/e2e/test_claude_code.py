@@ -125,7 +125,7 @@ def test_bash_tool_round_trip(fake: FakeUpstream, proxy: Proxy, tmp_path: Path) 
 
 @pytest.fixture(scope="module")
 def litellm_proxy(fake: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    pytest.importorskip("litellm", reason="LiteLLM is an optional extra: pip install 'maskgate[litellm]'")
+    pytest.importorskip("litellm", reason="LiteLLM is the optional [litellm] extra (make install puts it in .venv)")
     tmp = tmp_path_factory.mktemp("e2e-litellm")
     config = tmp / "maskgate.toml"
     config.write_text(

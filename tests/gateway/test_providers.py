@@ -18,7 +18,7 @@ from tests.fake_upstream import FakeUpstream, parse_sse
 from tests.gateway.support import new_ids
 from tests.proxy import MASTER_KEY, Proxy
 
-pytest.importorskip("litellm", reason="LiteLLM is an optional extra: pip install 'maskgate[litellm]'")
+pytest.importorskip("litellm", reason="LiteLLM is the optional [litellm] extra (make install puts it in .venv)")
 pytestmark = pytest.mark.litellm
 
 TIMEOUT = 2.0  # MASKGATE_UPSTREAM_TIMEOUT: for every provider
