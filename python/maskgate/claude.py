@@ -1,7 +1,7 @@
 """Claude Code pointed at maskgate: where the CLI is, the environment it needs, and a Python helper.
 
 Every Claude Code that maskgate starts (`maskgate claude`, the headless service, `query()` below)
-gets its environment from `gateway_env`, so that all of its model traffic goes through the gateway
+gets its environment from `claude_code_env`, so that all of its model traffic goes through the gateway
 and none of its side traffic (telemetry, error reports) goes to Anthropic directly: those side
 channels can carry prompt text, unmasked, around the gateway.
 """
@@ -87,9 +87,21 @@ def cli_version(cli: str, timeout: float = 20.0) -> str | None:
     return words[0] if out.returncode == 0 and words else None
 
 
-def gateway_env(base: Mapping[str, str], url: str, token: str) -> dict[str, str]:
-    """`base` with Claude Code pointed at the maskgate at `url`: redirections removed, quiet switches on."""
-    env = {k: v for k, v in base.items() if k not in REDIRECTING_ENV and k != "ANTHROPIC_AUTH_TOKEN"}
+def claude_code_env(
+    url: str, token: str, base: Mapping[str, str] | None = None, *, blank: bool = False
+) -> dict[str, str]:
+    """The environment of every Claude Code maskgate points at the gateway at `url`: the one definition.
+
+    `base` without what would take Claude Code's traffic around the gateway (the redirecting
+    variables, our pass-through header), then the quiet switches, `url` and `token`. `blank`: the
+    result is merged over an environment it cannot unset (claude-agent-sdk's `env` option, the `env`
+    block of Claude Code's settings), so the redirecting variables are set empty, which Claude Code
+    reads as unset.
+    """
+    env = dict.fromkeys(REDIRECTING_ENV, "") if blank else {}
+    for k, v in (base or {}).items():
+        if k not in REDIRECTING_ENV and k != "ANTHROPIC_AUTH_TOKEN":
+            env[k] = v
     headers = env.get("ANTHROPIC_CUSTOM_HEADERS")
     if headers:
         # Our pass-through header would make maskgate forward the token below upstream as the user's own.
@@ -99,17 +111,6 @@ def gateway_env(base: Mapping[str, str], url: str, token: str) -> dict[str, str]
         else:
             del env["ANTHROPIC_CUSTOM_HEADERS"]
     env.update(QUIET_ENV)
-    env["ANTHROPIC_BASE_URL"] = url
-    env["ANTHROPIC_AUTH_TOKEN"] = token
-    return env
-
-
-def sdk_env(url: str, token: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The `env` option for claude-agent-sdk. The SDK merges it over this process's environment and
-    cannot unset anything, so redirecting variables are set empty (Claude Code reads empty as unset)."""
-    env = dict.fromkeys(REDIRECTING_ENV, "")
-    env.update(QUIET_ENV)
-    env.update(extra or {})
     env["ANTHROPIC_BASE_URL"] = url
     env["ANTHROPIC_AUTH_TOKEN"] = token
     return env
@@ -145,7 +146,7 @@ async def query(
     opts = dataclasses.replace(base, **fields)
     if opts.cli_path is None:
         opts = dataclasses.replace(opts, cli_path=find_cli(os.environ.get("MASKGATE_CLAUDE_BIN")) or bundled_cli())
-    opts = dataclasses.replace(opts, env=sdk_env(url, token, opts.env))
+    opts = dataclasses.replace(opts, env=claude_code_env(url, token, opts.env, blank=True))
     async for message in sdk_query(prompt=prompt, options=opts):
         yield message
 
@@ -367,7 +368,7 @@ def run_session(args: list[str], environ: Mapping[str, str], claude_bin: str | N
             server.wait_ready()
             say(f"started a maskgate for this session at {url}")
         _check_store(url)
-        code = _run_foreground([cli, *args], gateway_env(environ, url, key))
+        code = _run_foreground([cli, *args], claude_code_env(url, key, environ))
         failed = False
         return code
     finally:

@@ -33,7 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from maskgate import logs, proctree
 from maskgate.auth import authenticate
-from maskgate.claude import QUIET_ENV, REDIRECTING_ENV, SDK_INSTALL_HINT, bundled_cli, find_cli
+from maskgate.claude import SDK_INSTALL_HINT, bundled_cli, claude_code_env, find_cli
 from maskgate.errors import error_body, error_event, error_response
 from maskgate.request_body import BodyTooLarge, read_body
 from maskgate.settings import ClaudeCodeSettings, Settings, Tenant
@@ -284,19 +284,10 @@ class AgentRun:
 
     def _env(self, url: str, token: str, home: Path, tmp: Path, config: ClaudeCodeSettings) -> dict[str, str]:
         env = {k: os.environ[k] for k in (*INHERITED_ENV, *config.pass_env) if k in os.environ}
-        env = {k: v for k, v in env.items() if k not in REDIRECTING_ENV and not k.startswith("MASKGATE_")}
+        env = {k: v for k, v in env.items() if not k.startswith("MASKGATE_")}
         env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
-        env.update(QUIET_ENV)
-        env.update(
-            {
-                "DISABLE_AUTOUPDATER": "1",
-                "HOME": str(home),
-                "TMPDIR": str(tmp),
-                "TERM": "dumb",
-                "ANTHROPIC_BASE_URL": url,
-                "ANTHROPIC_AUTH_TOKEN": token,
-            }
-        )
+        env = claude_code_env(url, token, env)
+        env.update({"DISABLE_AUTOUPDATER": "1", "HOME": str(home), "TMPDIR": str(tmp), "TERM": "dumb"})
         if self.spec.permission_mode == "bypassPermissions":
             env["IS_SANDBOX"] = "1"  # the operator allowed it; Claude Code refuses it as root otherwise
         env["MASKGATE_AGENT_ENV"] = ",".join(sorted({*env, *SDK_ENV}))

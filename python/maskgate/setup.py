@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maskgate.claude import QUIET_ENV, REDIRECTING_ENV, local_url
+from maskgate.claude import claude_code_env, local_url
 from maskgate.settings import Settings
 
 UNIT_NAME = "maskgate.service"
@@ -64,15 +64,6 @@ class Paths:
     @property
     def backup(self) -> Path:
         return self.config / "setup-backup.json"
-
-
-def claude_env(url: str, token: str) -> dict[str, str]:
-    """What the `env` block gets: the same variables `maskgate claude` gives the Claude Code it starts."""
-    env = dict.fromkeys(REDIRECTING_ENV, "")
-    env.update(QUIET_ENV)
-    env["ANTHROPIC_BASE_URL"] = url
-    env["ANTHROPIC_AUTH_TOKEN"] = token
-    return env
 
 
 def gateway_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -180,7 +171,7 @@ def setup(environ: Mapping[str, str], say: Callable[[str], None], *, service: bo
         say("note: MASKGATE_UPSTREAM_API_KEY is not set: the gateway will run in pass-through mode only")
     paths = Paths.from_env(environ)
     url = local_url(settings.host, settings.port)
-    ours = claude_env(url, settings.master_key)
+    ours = claude_code_env(url, settings.master_key, blank=True)  # what `maskgate claude` gives its Claude Code
 
     raw, doc = _read_settings(paths.settings)
     state = _load_state(paths)
