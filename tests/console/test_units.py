@@ -19,7 +19,7 @@ from maskgate.console.state import capture_context
 from maskgate.engine import Engine
 from maskgate.metrics import Metrics
 from maskgate.settings import ConsoleAdmin, Settings, SettingsError
-from maskgate.store import StoreError, StoreKey
+from maskgate.store import StoreError, StoreKey, StoreUnavailable
 
 from tests.proxy import drop_redis_prefix
 
@@ -281,3 +281,15 @@ def test_sqlite_console_file_is_private(tmp_path: Path) -> None:
     store = SqliteConsoleStore(tmp_path / "sub" / "console.db")
     run(store.audit(AuditEntry(1.0, "ops", "login", "-", "127.0.0.1", "ok")))
     assert (tmp_path / "sub" / "console.db").stat().st_mode & 0o077 == 0
+
+
+def test_console_stores_fail_as_unavailable_not_raw(tmp_path: Path) -> None:
+    """The console's stores share the mapping store's plumbing: a file that cannot be created or a
+    Redis that does not answer is StoreUnavailable (a 503), never an OSError or a redis-py error."""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    with pytest.raises(StoreUnavailable, match="^console store unavailable"):
+        run(SqliteConsoleStore(blocker / "console.db").windows())
+    dead = RedisConsoleStore.from_url("redis://127.0.0.1:1/0", "mgconsole-dead:")
+    with pytest.raises(StoreUnavailable, match="^console store unavailable"):
+        run(dead.windows())

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -21,9 +20,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from maskgate.store import StoreError, StoreUnavailable
+from maskgate.store.embedded import create_private, enable_wal, sqlite_failure
+from maskgate.store.redis import redis_call, redis_client
 
 T = TypeVar("T")
+
+BUSY_TIMEOUT = 5.0
+"""Seconds a console call waits on a locked file (SQLite's busy timeout, and the WAL switch's retries)."""
 
 AUDIT_KEEP = 100_000
 """Audit entries kept (oldest dropped first); an admin clicking all day stays far below."""
@@ -90,13 +93,16 @@ class SqliteConsoleStore:
 
     def _connect(self) -> sqlite3.Connection:
         if not self._ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             # The file holds sealed captures and session hashes: private from the first byte.
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-        conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+            create_private(self.path, dir_mode=0o700)
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
         if not self._ready:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
+            try:
+                enable_wal(conn, BUSY_TIMEOUT, "console store")
+                conn.executescript(_SCHEMA)
+            except BaseException:
+                conn.close()
+                raise
             self._ready = True
         return conn
 
@@ -107,10 +113,8 @@ class SqliteConsoleStore:
 
         try:
             return await asyncio.to_thread(work)
-        except sqlite3.OperationalError as e:
-            raise StoreUnavailable(f"console store unavailable: {type(e).__name__}") from None
-        except sqlite3.Error as e:
-            raise StoreError(f"console store error: {type(e).__name__}") from None
+        except (sqlite3.Error, OSError) as e:
+            raise sqlite_failure(e, "console store") from None
 
     async def add_session(self, token_hash: str, admin: str, expires_at: float) -> None:
         def fn(c: sqlite3.Connection) -> None:
@@ -214,24 +218,11 @@ class RedisConsoleStore:
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisConsoleStore:
-        from redis.asyncio import Redis
-        from redis.asyncio.cluster import RedisCluster
-
-        scheme, _, rest = url.partition("://")
-        options: dict[str, Any] = {"socket_timeout": 2.0, "socket_connect_timeout": 1.0, "decode_responses": False}
-        if scheme.endswith("+cluster"):
-            return cls(RedisCluster.from_url(f"{scheme[: -len('+cluster')]}://{rest}", **options), prefix)
-        return cls(Redis.from_url(url, **options), prefix)
+        """The mapping store's client set-up (timeouts, retries, Redis Cluster): `redis_client`."""
+        return cls(redis_client(url), prefix)
 
     async def _do(self, name: str, *args: Any) -> Any:
-        from redis import exceptions as rexc
-
-        try:
-            return await asyncio.wait_for(self._client.execute_command(name, *args), 5.0)
-        except (rexc.ConnectionError, rexc.TimeoutError, TimeoutError, OSError) as e:
-            raise StoreUnavailable(f"console store unavailable: {type(e).__name__}") from None
-        except rexc.RedisError as e:
-            raise StoreError(f"console store error: {type(e).__name__}") from None
+        return await redis_call(self._client, self._client.execute_command(name, *args), 5.0, "console store")
 
     async def add_session(self, token_hash: str, admin: str, expires_at: float) -> None:
         ttl = max(1, int(expires_at - time.time()))

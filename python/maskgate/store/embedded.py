@@ -275,23 +275,20 @@ class EmbeddedStore:
             return fn(conn)
         except StoreError:
             raise
-        except sqlite3.OperationalError as exc:
-            # locked/busy past the timeout, I/O error, disk full, cannot open: transient or operational.
-            # (SQLite messages never quote bound values, so chaining the cause is safe.)
-            raise StoreUnavailable(f"embedded store unavailable: {_sqlite_reason(exc)}") from exc
         except sqlite3.Error as exc:
-            raise StoreError(f"embedded store error: {_sqlite_reason(exc)}") from exc
+            # (SQLite messages never quote bound values, so chaining the cause is safe.)
+            raise sqlite_failure(exc, "embedded store") from exc
         except OSError as exc:
-            raise StoreUnavailable(f"embedded store unavailable: {type(exc).__name__}") from None
+            raise sqlite_failure(exc, "embedded store") from None
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
-        self._ensure_file()
+        create_private(self.path)
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False)
         try:
-            self._enable_wal(conn)
+            enable_wal(conn, self._busy_timeout)
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
             conn.execute("PRAGMA foreign_keys=OFF")
             with self._init_lock:
@@ -305,34 +302,6 @@ class EmbeddedStore:
         with self._conns_lock:
             self._conns.append(conn)
         return conn
-
-    def _enable_wal(self, conn: sqlite3.Connection) -> None:
-        """Switch the file to WAL (persistent). On a brand-new file several workers race to do it, and
-        SQLite answers "database is locked" at once instead of calling the busy handler, so retry."""
-        deadline = time.monotonic() + self._busy_timeout
-        delay = 0.005
-        while True:
-            try:
-                row = conn.execute("PRAGMA journal_mode=WAL").fetchone()
-                if row and str(row[0]).lower() == "wal":
-                    return
-            except sqlite3.OperationalError as exc:
-                code = int(getattr(exc, "sqlite_errorcode", 0)) & 0xFF  # primary code of an extended one
-                if code not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-                    raise
-            if time.monotonic() >= deadline:
-                raise StoreUnavailable("embedded store unavailable: could not enable WAL mode (locked)")
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
-
-    def _ensure_file(self) -> None:
-        """Create the database file private (0600) so SQLite's -wal/-shm files inherit that mode."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return
-        os.close(fd)
 
     def _shutdown(self) -> None:
         self._executor.shutdown(wait=True)
@@ -644,6 +613,50 @@ def _create_schema(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM journals WHERE ns = ?", (ns,))
             _journal(conn, ns, [(str(k), int(n)) for k, n in refs])
         conn.execute("UPDATE meta SET v = ? WHERE k = 'schema'", (SCHEMA_VERSION,))
+
+
+def enable_wal(conn: sqlite3.Connection, busy_timeout: float, what: str = "embedded store") -> None:
+    """Switch the file to WAL (persistent). On a brand-new file several workers race to do it, and
+    SQLite answers "database is locked" at once instead of calling the busy handler, so retry.
+    Shared with the console's SQLite file."""
+    deadline = time.monotonic() + busy_timeout
+    delay = 0.005
+    while True:
+        try:
+            row = conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            if row and str(row[0]).lower() == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            code = int(getattr(exc, "sqlite_errorcode", 0)) & 0xFF  # primary code of an extended one
+            if code not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+        if time.monotonic() >= deadline:
+            raise StoreUnavailable(f"{what} unavailable: could not enable WAL mode (locked)")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
+def create_private(path: Path, dir_mode: int = 0o777) -> None:
+    """Create a database file private (0600) so SQLite's -wal/-shm files inherit that mode."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=dir_mode)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def sqlite_failure(exc: sqlite3.Error | OSError, what: str) -> StoreError:
+    """The store error for a SQLite or file failure, named by code only (safe to log).
+
+    Locked or busy past the timeout, I/O error, disk full, cannot open: unavailable (retrying may
+    work); anything else SQLite reports is a store error.
+    """
+    if isinstance(exc, OSError):
+        return StoreUnavailable(f"{what} unavailable: {type(exc).__name__}")
+    if isinstance(exc, sqlite3.OperationalError):
+        return StoreUnavailable(f"{what} unavailable: {_sqlite_reason(exc)}")
+    return StoreError(f"{what} error: {_sqlite_reason(exc)}")
 
 
 def _sqlite_reason(exc: sqlite3.Error) -> str:

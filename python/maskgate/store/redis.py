@@ -248,6 +248,69 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
+def redis_client(
+    url: str,
+    *,
+    cluster: bool | None = None,
+    socket_timeout: float = 2.0,
+    connect_timeout: float = 1.0,
+    retries: int = 2,
+) -> Redis | RedisCluster:
+    """A client for ``redis://``, ``rediss://``, ``unix://`` or ``redis+cluster://`` / ``rediss+cluster://``.
+
+    Timeouts are short on purpose: a gateway request should fail fast with StoreUnavailable rather
+    than hang; redis-py retries a couple of times with jittered backoff and reconnects by itself.
+    Shared by the mapping store and the console's store.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise StoreError("redis url must have a scheme, e.g. redis://host:6379/0")
+    if scheme.endswith("+cluster"):
+        scheme = scheme[: -len("+cluster")]
+        cluster = True if cluster is None else cluster
+    plain_url = f"{scheme}://{rest}"
+    common: dict[str, Any] = {
+        "socket_timeout": socket_timeout,
+        "socket_connect_timeout": connect_timeout,
+        "socket_keepalive": True,
+        "health_check_interval": 30,
+        "retry": Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries),
+        "decode_responses": False,
+    }
+    try:
+        if cluster:
+            return RedisCluster.from_url(plain_url, **common)
+        return Redis.from_url(plain_url, retry_on_timeout=True, **common)
+    except (ValueError, rexc.RedisError, rexc.RedisClusterException) as exc:
+        raise StoreError(f"invalid redis url or options: {type(exc).__name__}") from None
+
+
+async def redis_call(client: Redis | RedisCluster, aw: Awaitable[T], timeout: float, what: str = "redis") -> T:
+    """Await a Redis operation, turning transport failures into StoreUnavailable (message-safe)."""
+    try:
+        return await asyncio.wait_for(_initialized(client, aw), timeout)
+    except StoreError:
+        raise
+    except _UNAVAILABLE as exc:
+        # Transport errors name host:port at most; keep them as the cause for operators.
+        raise StoreUnavailable(f"{what} unavailable: {type(exc).__name__}") from exc
+    except rexc.RedisError as exc:
+        raise StoreError(f"{what} error: {type(exc).__name__}") from None
+
+
+async def _initialized(client: Redis | RedisCluster, aw: Awaitable[T]) -> T:
+    """Initialize a cluster client (once, under its lock) before the command is routed.
+
+    redis-py resolves a command's routing policy before it initializes the cluster client, so
+    commands issued concurrently on a fresh (or reset) client go to arbitrary nodes, collect MOVED
+    replies, and after a few of those the client resets every connection, failing the others.
+    ``initialize()`` is a no-op once done and serializes the first one.
+    """
+    if isinstance(client, RedisCluster):
+        await client.initialize()
+    return await aw
+
+
 class _Script:
     """EVALSHA with EVAL fallback; EVAL also caches the script on whichever node ran it."""
 
@@ -309,34 +372,10 @@ class RedisStore:
         op_timeout: float = 5.0,
         retries: int = 2,
     ) -> RedisStore:
-        """Build from ``redis://``, ``rediss://``, ``unix://`` or ``redis+cluster://`` / ``rediss+cluster://``.
-
-        Timeouts are short on purpose: a gateway request should fail fast with StoreUnavailable rather
-        than hang; redis-py retries a couple of times with jittered backoff and reconnects by itself.
-        """
-        scheme, sep, rest = url.partition("://")
-        if not sep:
-            raise StoreError("redis url must have a scheme, e.g. redis://host:6379/0")
-        if scheme.endswith("+cluster"):
-            scheme = scheme[: -len("+cluster")]
-            cluster = True if cluster is None else cluster
-        plain_url = f"{scheme}://{rest}"
-        common: dict[str, Any] = {
-            "socket_timeout": socket_timeout,
-            "socket_connect_timeout": connect_timeout,
-            "socket_keepalive": True,
-            "health_check_interval": 30,
-            "retry": Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries),
-            "decode_responses": False,
-        }
-        client: Redis | RedisCluster
-        try:
-            if cluster:
-                client = RedisCluster.from_url(plain_url, **common)
-            else:
-                client = Redis.from_url(plain_url, retry_on_timeout=True, **common)
-        except (ValueError, rexc.RedisError, rexc.RedisClusterException) as exc:
-            raise StoreError(f"invalid redis url or options: {type(exc).__name__}") from None
+        """Build from a URL (the client, its timeouts and retries: `redis_client`)."""
+        client = redis_client(
+            url, cluster=cluster, socket_timeout=socket_timeout, connect_timeout=connect_timeout, retries=retries
+        )
         return cls(client, key, ttl_seconds, prefix=prefix, op_timeout=op_timeout)
 
     def __repr__(self) -> str:
@@ -358,27 +397,7 @@ class RedisStore:
             if inspect.iscoroutine(aw):
                 aw.close()  # never started; avoids a "never awaited" warning
             raise StoreError("store is closed")
-        try:
-            return await asyncio.wait_for(self._ready(aw), timeout or self._op_timeout)
-        except StoreError:
-            raise
-        except _UNAVAILABLE as exc:
-            # Transport errors name host:port at most; keep them as the cause for operators.
-            raise StoreUnavailable(f"redis unavailable: {type(exc).__name__}") from exc
-        except rexc.RedisError as exc:
-            raise StoreError(f"redis error: {type(exc).__name__}") from None
-
-    async def _ready(self, aw: Awaitable[T]) -> T:
-        """Initialize a cluster client (once, under its lock) before the command is routed.
-
-        redis-py resolves a command's routing policy before it initializes the cluster client, so
-        commands issued concurrently on a fresh (or reset) client go to arbitrary nodes, collect MOVED
-        replies, and after a few of those the client resets every connection, failing the others.
-        ``initialize()`` is a no-op once done and serializes the first one.
-        """
-        if isinstance(self._client, RedisCluster):
-            await self._client.initialize()
-        return await aw
+        return await redis_call(self._client, aw, timeout or self._op_timeout)
 
     # -- MappingStore -----------------------------------------------------------------------------------
 
