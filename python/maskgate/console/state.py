@@ -24,7 +24,7 @@ from maskgate.console.persist import AuditEntry, CaptureMeta, ConsoleStore, Redi
 from maskgate.console.series import Series
 from maskgate.engine import Engine, Masked
 from maskgate.settings import ConsoleSettings
-from maskgate.store import KEY_FILE_SUFFIX, StoreError, StoreKey
+from maskgate.store import StoreError, StoreKey, key_file_for, key_from_settings
 
 if TYPE_CHECKING:
     from maskgate.gateway.lifecycle import Gateway
@@ -79,10 +79,7 @@ class Console:
         """The map's key (the same secret or key file the store uses), for sealing captures."""
         if self._key is None:
             s = self.gateway.settings
-            if s.store_key:
-                self._key = StoreKey(s.store_key, s.store_key_previous)
-            else:
-                self._key = StoreKey.load_or_create(s.store_path.with_name(s.store_path.name + KEY_FILE_SUFFIX))
+            self._key = key_from_settings(s) or StoreKey.load_or_create(key_file_for(s.store_path))
         return self._key
 
     def trial_engine(self) -> Engine:

@@ -27,6 +27,8 @@ __all__ = [
     "StoreKey",
     "StoreKeyMismatch",
     "StoreUnavailable",
+    "key_file_for",
+    "key_from_settings",
     "open_store",
     "open_store_from_settings",
 ]
@@ -53,8 +55,18 @@ def open_store(
     path = Path(embedded_path)
     if key is not None:
         return EmbeddedStore(path, key, ttl_seconds=ttl_seconds)
-    key_file = path.with_name(path.name + KEY_FILE_SUFFIX)
+    key_file = key_file_for(path)
     return EmbeddedStore(path, StoreKey.load_or_create(key_file), ttl_seconds=ttl_seconds, key_file=key_file)
+
+
+def key_file_for(embedded_path: Path) -> Path:
+    """Where the embedded store keeps its key when MASKGATE_STORE_KEY is not set: beside the database."""
+    return embedded_path.with_name(embedded_path.name + KEY_FILE_SUFFIX)
+
+
+def key_from_settings(settings: Settings) -> StoreKey | None:
+    """MASKGATE_STORE_KEY (with MASKGATE_STORE_KEY_PREVIOUS), or None: the embedded store's key file."""
+    return StoreKey(settings.store_key, settings.store_key_previous) if settings.store_key else None
 
 
 def open_store_from_settings(settings: Settings) -> MappingStore:
@@ -62,7 +74,7 @@ def open_store_from_settings(settings: Settings) -> MappingStore:
 
     Creates the embedded store's directory on first use; Redis needs `MASKGATE_STORE_KEY`.
     """
-    key = StoreKey(settings.store_key, settings.store_key_previous) if settings.store_key else None
+    key = key_from_settings(settings)
     if not settings.redis_url:
         settings.store_path.parent.mkdir(parents=True, exist_ok=True)
     return open_store(settings.redis_url, settings.store_path, key, settings.store_ttl_seconds, settings.redis_prefix)
