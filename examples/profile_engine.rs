@@ -1,6 +1,7 @@
 //! Times the stages of masking one input, for profiling: `cargo run --release --example
-//! profile_engine -- FILE [text|body|session] [ROUNDS]`. `session` masks a growing text, the
-//! way Claude Code resends a conversation: round i masks the first i/ROUNDS of FILE.
+//! profile_engine -- FILE [text|body|session|cold] [ROUNDS]`. `session` masks a growing text, the
+//! way Claude Code resends a conversation: round i masks the first i/ROUNDS of FILE. `cold` masks
+//! the body every round as if for the first time (no scan cache, a new namespace each round).
 use std::time::Instant;
 
 use _core::{Catalogue, Engine};
@@ -10,9 +11,16 @@ fn main() {
     let data = std::fs::read(&args[1]).expect("input");
     let mode = args.get(2).map_or("text", String::as_str);
     let rounds: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(5);
-    let engine = Engine::new(&Catalogue::builtin().unwrap()).unwrap();
-    let ns = "p";
+    let cold = mode == "cold";
+    let catalogue = Catalogue::builtin().unwrap();
+    let engine = if cold {
+        Engine::with_scan_cache(&catalogue, 0).unwrap()
+    } else {
+        Engine::new(&catalogue).unwrap()
+    };
     for round in 0..=rounds {
+        let fresh = format!("p{round}");
+        let ns = if cold { fresh.as_str() } else { "p" };
         let input: &[u8] = if mode == "session" {
             let text = std::str::from_utf8(&data).unwrap();
             let mut end = data.len() * (round + 1) / (rounds + 1);
@@ -24,7 +32,7 @@ fn main() {
             &data
         };
         let t = Instant::now();
-        let plan = if mode == "body" {
+        let plan = if mode == "body" || cold {
             engine.plan_request(input, ns, &[]).unwrap()
         } else {
             engine.plan_text(std::str::from_utf8(input).unwrap(), ns)

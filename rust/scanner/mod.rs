@@ -105,6 +105,15 @@ pub struct Scanner {
     lined: Vec<usize>,
 }
 
+/// Where to try one pattern: start positions, as inclusive ranges.
+type Ranges = Vec<(usize, usize)>;
+
+std::thread_local! {
+    /// Per-pattern start ranges, reused by every scan on this thread.
+    /// The flag says a scan is using them (still set after a panic: they are cleared then).
+    static RANGES: std::cell::RefCell<(bool, Vec<Ranges>)> = const { std::cell::RefCell::new((false, Vec::new())) };
+}
+
 /// Kinds that exist whatever the catalogue: encoded forms of known originals.
 pub(crate) const ENCODED_KIND: &str = "enc";
 
@@ -318,9 +327,33 @@ impl Scanner {
         if bytes.is_empty() {
             return Vec::new();
         }
-        // Where each pattern may start, as (pattern, first, last) triples: one flat list, not a
-        // list per pattern (most strings are short and give none at all).
-        let mut ranges: Vec<(usize, usize, usize)> = Vec::new();
+        // Where each pattern may start, as inclusive ranges, one list per pattern: kept per
+        // thread and cleared after use, so a string's scan allocates nothing for them (most
+        // strings of a body are short and give none at all).
+        RANGES.with(|cell| {
+            let (ref mut in_use, ref mut ranges) = *cell.borrow_mut();
+            if *in_use {
+                // The last scan on this thread did not finish (it panicked): start clean.
+                ranges.iter_mut().for_each(Vec::clear);
+            }
+            if ranges.len() < self.compiled.len() {
+                ranges.resize_with(self.compiled.len(), Vec::new);
+            }
+            *in_use = true;
+            let found = self.candidates_in(hay, key, ranges);
+            *in_use = false;
+            found
+        })
+    }
+
+    /// [`Scanner::candidates`] with the per-pattern lists to fill (empty on entry and on return).
+    fn candidates_in(
+        &self,
+        hay: &str,
+        key: Option<&[u8]>,
+        ranges: &mut [Ranges],
+    ) -> Vec<Candidate> {
+        let bytes = hay.as_bytes();
         if let Some(ac) = &self.literals {
             let lower = bytes.to_ascii_lowercase();
             for m in ac.find_overlapping_iter(&lower) {
@@ -330,7 +363,7 @@ impl Scanner {
                             let (dmin, dmax) = (dmin as usize, dmax as usize);
                             if m.start() >= dmin {
                                 let lo = m.start().saturating_sub(dmax);
-                                ranges.push((pid as usize, lo, m.start() - dmin));
+                                ranges[pid as usize].push((lo, m.start() - dmin));
                             }
                         }
                         Role::Word { pid } => {
@@ -342,7 +375,7 @@ impl Scanner {
                                 c.entry.validate.window(),
                                 &mut r,
                             );
-                            ranges.extend(r.into_iter().map(|(lo, hi)| (pid as usize, lo, hi)));
+                            ranges[pid as usize].extend(r);
                         }
                     }
                 }
@@ -352,7 +385,7 @@ impl Scanner {
             for &pid in &self.worded {
                 let c = &self.compiled[pid];
                 if key_names(key, &c.context) {
-                    ranges.push((pid, 0, c.entry.validate.window().min(bytes.len())));
+                    ranges[pid].push((0, c.entry.validate.window().min(bytes.len())));
                 }
             }
         }
@@ -360,7 +393,7 @@ impl Scanner {
             let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
             for s in starts.filter(|&s| s < bytes.len()) {
                 for &pid in &self.lined {
-                    ranges.push((pid, s, s));
+                    ranges[pid].push((s, s));
                 }
             }
         }
@@ -368,29 +401,34 @@ impl Scanner {
             for d in memchr::memchr_iter(b'-', bytes) {
                 self.dash.walk(bytes, d, |pid, len| {
                     let s = d + 1 - len;
-                    ranges.push((pid, s, s));
+                    ranges[pid].push((s, s));
                 });
             }
         }
         let mut out = Vec::new();
         let mut caps = Caps::default();
-        ranges.sort_unstable();
-        let mut next = (usize::MAX, 0); // (pattern, first start not yet tried)
-        for &(pid, lo, hi) in &ranges {
-            if next.0 != pid {
-                next = (pid, 0);
+        for (pid, r) in ranges.iter_mut().enumerate().take(self.compiled.len()) {
+            if r.is_empty() {
+                continue;
+            }
+            if !r.is_sorted() {
+                r.sort_unstable();
             }
             let c = &self.compiled[pid];
-            let hi = hi.min(bytes.len().saturating_sub(1));
-            for s in lo.max(next.1)..=hi {
-                if c.first.as_ref().is_some_and(|f| !f[bytes[s] as usize])
-                    || (c.lead_edge && s > 0 && is_alnum(bytes[s - 1]))
-                {
-                    continue;
+            let mut next = 0; // first start not yet tried
+            for &(lo, hi) in r.iter() {
+                let hi = hi.min(bytes.len().saturating_sub(1));
+                for s in lo.max(next)..=hi {
+                    if c.first.as_ref().is_some_and(|f| !f[bytes[s] as usize])
+                        || (c.lead_edge && s > 0 && is_alnum(bytes[s - 1]))
+                    {
+                        continue;
+                    }
+                    self.attempt(pid, hay, key, s, &mut caps, &mut out);
                 }
-                self.attempt(pid, hay, key, s, &mut caps, &mut out);
+                next = next.max(hi + 1);
             }
-            next.1 = next.1.max(hi + 1);
+            r.clear();
         }
         for &pid in &self.scanned {
             self.enumerate(pid, hay, key, &mut caps, &mut out);
