@@ -95,10 +95,13 @@ def store(settings: Settings) -> Check:
         return Check("store", OK, f"embedded store {path} (created on first use)")
     if not os.access(path, os.R_OK | os.W_OK):
         return Check("store", FAIL, f"embedded store {path} is not writable", f"check the permissions of {path}")
+    from maskgate.store import key_file_for
+
     ok, detail, key = _ping(settings)
-    fix = "" if ok else f"check {path} and its key file {path}.key (MASKGATE_STORE_KEY must match if set)"
+    key_file = key_file_for(path)
+    fix = "" if ok else f"check {path} and its key file {key_file} (MASKGATE_STORE_KEY must match if set)"
     if key:
-        fix = KEY_FIX if settings.store_key else f"restore the key file {path}.key this store was created with"
+        fix = KEY_FIX if settings.store_key else f"restore the key file {key_file} this store was created with"
     return Check("store", OK if ok else FAIL, f"embedded store {path}: {detail}", fix)
 
 
