@@ -7,15 +7,18 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from maskgate import logs
+from maskgate.auth import Client
 from maskgate.errors import ApiError
-from maskgate.gateway.body import loggable_model, masked_request
-from maskgate.gateway.lifecycle import gateway_of
+from maskgate.gateway.body import Forward, loggable_model, masked_request
+from maskgate.gateway.lifecycle import Gateway, gateway_of
 from maskgate.gateway.observe import Record
 from maskgate.gateway.relay import relay
 
@@ -30,15 +33,33 @@ def _unexpected(record: Record, e: Exception) -> ApiError:
     return ApiError(500, "internal error in maskgate")
 
 
+@contextmanager
+def _answered(record: Record) -> Iterator[None]:
+    """A refusal inside is recorded with its status; anything else becomes a recorded 500."""
+    try:
+        yield
+    except ApiError as e:
+        record.finish(e.status)
+        raise
+    except Exception as e:
+        raise _unexpected(record, e) from None
+
+
+async def _masked(gateway: Gateway, request: Request, record: Record) -> tuple[Client, Forward]:
+    """The client, and its request masked (with what goes upstream around the body)."""
+    client = gateway.authenticated(request)
+    record.fields["tenant"] = client.tenant
+    forward = await masked_request(gateway, request, client)
+    record.rid = forward.rid
+    return client, forward
+
+
 async def messages(request: Request) -> Response:
     gateway = gateway_of(request)
     metrics = gateway.metrics
     record = gateway.observer.begin(request)
-    try:
-        client = gateway.authenticated(request)
-        record.fields["tenant"] = client.tenant
-        forward = await masked_request(gateway, request, client)
-        record.rid = forward.rid
+    with _answered(record):
+        client, forward = await _masked(gateway, request, record)
         masked = forward.prepared.masked
         masked_s = time.perf_counter() - record.started
         metrics.mask_duration.observe(masked_s)
@@ -51,11 +72,6 @@ async def messages(request: Request) -> Response:
         if provider is not gateway.upstream:
             record.fields["provider"] = provider.name
         reply = await provider.messages(forward.outgoing)
-    except ApiError as e:
-        record.finish(e.status)
-        raise
-    except Exception as e:
-        raise _unexpected(record, e) from None
     metrics.upstream_latency.labels(request.url.path).observe(reply.latency)
     return relay(reply, unmasker, record, metrics)
 
@@ -63,17 +79,9 @@ async def messages(request: Request) -> Response:
 async def count_tokens(request: Request) -> Response:
     gateway = gateway_of(request)
     record = gateway.observer.begin(request)
-    try:
-        client = gateway.authenticated(request)
-        record.fields["tenant"] = client.tenant
-        forward = await masked_request(gateway, request, client)
-        record.rid = forward.rid
+    with _answered(record):
+        _, forward = await _masked(gateway, request, record)
         reply = await gateway.provider_for(forward.prepared.model).count_tokens(forward.outgoing)
-    except ApiError as e:
-        record.finish(e.status)
-        raise
-    except Exception as e:
-        raise _unexpected(record, e) from None
     record.fields["masked"] = forward.prepared.masked.counts()
     record.finish(reply.status)
     return Response(reply.body, reply.status, reply.headers)
