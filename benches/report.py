@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -557,22 +558,32 @@ def compact(r: dict[str, Any], md: Path) -> str:
 
 README_START = "<!-- benchmarks:start (written by `make bench` from benches/results/results.md) -->"
 README_END = "<!-- benchmarks:end -->"
+# Goal rows that compare maskgate with something users would run instead (or with the floor).
+PEERS = re.compile(r"Python re baseline|Presidio|LiteLLM|pass-through")
 
 
 def update_readme(readme: Path, results_md: Path) -> bool:
-    """Puts the first lines of results.md (what was measured where, and the goals table) and the
-    plot between the README's markers; every other table stays in benches/results/results.md."""
+    """Puts what was measured where, one short table (the goals that compare maskgate with a
+    peer or the floor: the Python baseline, Presidio, LiteLLM, the bare pass-through) and the plot
+    between the README's markers; every other table stays in benches/results/results.md."""
     text = readme.read_text(encoding="utf-8")
     if README_START not in text or README_END not in text:
         return False
     md = results_md.read_text(encoding="utf-8")
     body = md.split("\n", 2)[2].strip()  # drop the title line
-    head_and_goals = body.split("\n## ")[:2]  # the "Measured ..." paragraph, then "Goals\n\n| goal |..."
-    body = head_and_goals[0].strip() + "\n\n### " + head_and_goals[1].strip() if len(head_and_goals) == 2 else body
+    sections = body.split("\n## ")
+    measured = sections[0].strip()
+    goals_table = next((x for x in sections[1:] if x.startswith("Goals")), "")
+    first_table = goals_table.split("\n\n")[1] if goals_table.count("\n\n") >= 1 else ""
+    rows = [line for line in first_table.splitlines()[2:] if PEERS.search(line.split("|")[1])]
+    body = measured
+    if rows:
+        body += "\n\n| against a peer or the floor | measured | |\n|---|---|---|\n" + "\n".join(rows)
     body += (
         "\n\n![latency by body size](benches/results/latency.png)\n\n"
-        "Every table (engine throughput, detection quality, gateway latency, load, start-up, profiles)"
-        " and each peer's configuration: [benches/results/results.md](benches/results/results.md)."
+        "Every goal and table (engine throughput by body kind and size, the next turn, detection quality,"
+        " gateway latency, load, start-up, profiles) and each peer's configuration:"
+        " [benches/results/results.md](benches/results/results.md)."
     )
     head, _, rest = text.partition(README_START)
     _, _, tail = rest.partition(README_END)
