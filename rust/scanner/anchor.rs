@@ -7,7 +7,7 @@
 //! literal but with context words are anchored on their words; the rest are searched whole.
 
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
-use regex_syntax::hir::{Hir, HirKind, Look};
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
 /// How the scanner finds the places where a pattern can match.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,10 @@ pub(crate) enum Anchor {
         dmin: usize,
         dmax: usize,
     },
+    /// Every match starts a line (`(?m:^)`) and holds one of these (lowercase) literals on
+    /// that same line, after a stretch of unbounded length: tried at the start of each line
+    /// that holds one.
+    LineLiteral(Vec<Vec<u8>>),
     /// No literal, but every match starts a line (`(?m:^)`): tried at each line start.
     LineStart,
     /// No literal: every match must be named by a context word.
@@ -54,6 +58,48 @@ fn flatten(hir: &Hir, out: &mut Vec<Hir>) {
     }
 }
 
+/// `hir` with every class that is one ASCII letter in either case (`(?i:pass)` is `[Pp][Aa]..`)
+/// as that letter in lowercase: the literals are matched case-insensitively anyway, and as
+/// classes they multiply into more literals than the extractor keeps (it gives up on `(?i)`
+/// words of five letters or more).
+fn fold_case(hir: &Hir) -> Hir {
+    match hir.kind() {
+        HirKind::Class(Class::Bytes(c)) => match c.ranges() {
+            [a, b]
+                if a.start() == a.end()
+                    && b.start() == b.end()
+                    && a.start().is_ascii_uppercase()
+                    && a.start().to_ascii_lowercase() == b.start() =>
+            {
+                Hir::literal([b.start()])
+            }
+            _ => hir.clone(),
+        },
+        HirKind::Class(Class::Unicode(c)) => match c.ranges() {
+            [a, b]
+                if a.start() == a.end()
+                    && b.start() == b.end()
+                    && a.start().is_ascii_uppercase()
+                    && a.start().to_ascii_lowercase() == b.start() =>
+            {
+                Hir::literal([b.start() as u8])
+            }
+            _ => hir.clone(),
+        },
+        HirKind::Concat(v) => Hir::concat(v.iter().map(fold_case).collect()),
+        HirKind::Alternation(v) => Hir::alternation(v.iter().map(fold_case).collect()),
+        HirKind::Repetition(r) => Hir::repetition(regex_syntax::hir::Repetition {
+            sub: Box::new(fold_case(&r.sub)),
+            ..r.clone()
+        }),
+        HirKind::Capture(c) => Hir::capture(regex_syntax::hir::Capture {
+            sub: Box::new(fold_case(&c.sub)),
+            ..c.clone()
+        }),
+        _ => hir.clone(),
+    }
+}
+
 /// The lowercase literals every match of `hir` starts with, if that set is small and useful.
 fn prefixes(hir: &Hir) -> Option<Vec<Vec<u8>>> {
     let mut ex = Extractor::new();
@@ -62,7 +108,7 @@ fn prefixes(hir: &Hir) -> Option<Vec<Vec<u8>>> {
         .limit_repeat(4)
         .limit_literal_len(16)
         .limit_total(256);
-    let seq = ex.extract(hir);
+    let seq = ex.extract(&fold_case(hir));
     let literals = seq.literals()?;
     let mut out: Vec<Vec<u8>> = literals
         .iter()
@@ -140,6 +186,55 @@ fn literal_anchor(hir: &Hir) -> Option<Found> {
     best
 }
 
+/// Whether `hir` can match a line break (`\n` or `\r`, so whatever the line mode).
+fn crosses_lines(hir: &Hir) -> bool {
+    let breaks = |lo: u32, hi: u32| {
+        [b'\n', b'\r']
+            .iter()
+            .any(|&b| (lo..=hi).contains(&u32::from(b)))
+    };
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(l) => l.0.iter().any(|&b| b == b'\n' || b == b'\r'),
+        HirKind::Class(Class::Bytes(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| breaks(r.start().into(), r.end().into())),
+        HirKind::Class(Class::Unicode(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| breaks(r.start().into(), r.end().into())),
+        HirKind::Repetition(r) => crosses_lines(&r.sub),
+        HirKind::Capture(c) => crosses_lines(&c.sub),
+        HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().any(crosses_lines),
+    }
+}
+
+/// For a pattern that starts a line: the best literal set every match holds on its first
+/// line, however far from the start (what comes before it cannot cross a line break).
+fn line_literal(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    let mut items = Vec::new();
+    flatten(hir, &mut items);
+    if !matches!(
+        items.first().map(Hir::kind),
+        Some(HirKind::Look(Look::StartLF | Look::StartCRLF))
+    ) {
+        return None;
+    }
+    let mut best: Option<Vec<Vec<u8>>> = None;
+    for j in 1..items.len() {
+        if let Some(lits) = prefixes(&Hir::concat(items[j..].to_vec())) {
+            if best.as_ref().is_none_or(|b| score(&lits) > score(b)) {
+                best = Some(lits);
+            }
+        }
+        if crosses_lines(&items[j]) {
+            break;
+        }
+    }
+    best.filter(|l| score(l).0 >= 3)
+}
+
 fn starts_a_line(hir: &Hir) -> bool {
     let mut items = Vec::new();
     flatten(hir, &mut items);
@@ -174,7 +269,9 @@ pub(crate) fn anchor_of(regex: &str, has_context: bool, has_id: bool) -> Anchor 
                 dmax,
             }
         }
-        _ if starts_a_line(&hir) => Anchor::LineStart,
+        _ if starts_a_line(&hir) => {
+            line_literal(&hir).map_or(Anchor::LineStart, Anchor::LineLiteral)
+        }
         _ if has_context && !has_id => Anchor::Context,
         _ => Anchor::Scan,
     }
@@ -265,6 +362,32 @@ mod tests {
             ),
             (
                 r"(?m:^)[0-9]{4}-[0-9]{2} (?P<id>[a-z]+)",
+                false,
+                true,
+                Anchor::LineStart,
+            ),
+            (
+                r"(?m:^)[ \t]*[A-Za-z0-9_]*(?i:pass(?:word|wd)|pwd)[A-Za-z0-9_]*:[ \t]+(?P<id>\S+)",
+                false,
+                true,
+                Anchor::LineLiteral(lits(&["passwd", "password", "pwd"])),
+            ),
+            (
+                // The literal is on a later line: only line starts will do.
+                r"(?m:^)[ \t]+[A-Za-z0-9]*\s+Default:[ \t]*(?P<id>[0-9]{12})",
+                false,
+                true,
+                Anchor::LineStart,
+            ),
+            (
+                // A literal that starts the line break itself is still on the first line.
+                r"(?m:^)[ \t]+[A-Za-z0-9]*:\r?\n[ \t]+Default:[ \t]*(?P<id>[0-9]{12})",
+                false,
+                true,
+                Anchor::LineLiteral(lits(&[":\n\t", ":\n ", ":\r\n\t", ":\r\n "])),
+            ),
+            (
+                r"(?m:^)[A-Za-z]\s*Bucket=(?P<id>[a-z]+)",
                 false,
                 true,
                 Anchor::LineStart,

@@ -78,6 +78,8 @@ enum Role {
     Anchor { pid: u32, dmin: u32, dmax: u32 },
     /// One of pattern `pid`'s context words.
     Word { pid: u32 },
+    /// Pattern `pid`'s literal, somewhere on the line its match starts.
+    Line { pid: u32 },
 }
 
 /// A compiled catalogue. Cheap to share: `Send + Sync`, scans take `&self`.
@@ -92,7 +94,7 @@ pub struct Scanner {
     /// In priority order (highest first); [`Source::Entry`] indexes this.
     compiled: Vec<Compiled>,
     kinds: BTreeSet<String>,
-    /// Anchor literals and context words of every pattern, matched on lowercased text.
+    /// Anchor literals and context words of every pattern, lowercase, matched ASCII case-insensitively.
     literals: Option<AhoCorasick>,
     roles: Vec<Vec<Role>>,
     /// Reversed `<prefix>-` literals of the dash-anchored patterns: a trie walked from each `-`.
@@ -153,6 +155,46 @@ fn collapse_ws(word: &str) -> Vec<u8> {
     out
 }
 
+/// The enabled entries of a catalogue, compiled, highest priority first.
+fn compile(catalogue: &Catalogue) -> Result<Vec<Compiled>> {
+    let mut order: Vec<&Entry> = catalogue.entries().iter().filter(|e| e.enabled).collect();
+    // Stable: equal priorities keep catalogue order.
+    order.sort_by_key(|e| std::cmp::Reverse(e.priority));
+    let build = |e: &Entry, pattern: &str, what: &str| {
+        Regex::builder()
+            .syntax(syntax_config())
+            .build(pattern)
+            .map_err(|x| Error::catalogue(&e.origin, Some(&e.name), format!("{what}: {x}")))
+    };
+    let mut compiled = Vec::with_capacity(order.len());
+    for e in &order {
+        let regex = build(e, &e.regex, "regex")?;
+        let has_id = regex.group_info().to_index(PatternID::ZERO, "id").is_some();
+        let context: Vec<Vec<u8>> = e.validate.context.iter().map(|w| collapse_ws(w)).collect();
+        compiled.push(Compiled {
+            lead_edge: e.edges == Edges::Alnum && (!has_id || e.regex.starts_with("(?P<id>")),
+            anchor: anchor::anchor_of(&e.regex, !context.is_empty(), has_id),
+            first: anchor::first_bytes(&e.regex),
+            regex,
+            has_id,
+            reject: e
+                .validate
+                .reject
+                .as_deref()
+                .map(|r| build(e, r, "validate.reject"))
+                .transpose()?,
+            split: e
+                .split
+                .as_deref()
+                .map(|r| build(e, r, "split"))
+                .transpose()?,
+            context,
+            entry: (*e).clone(),
+        });
+    }
+    Ok(compiled)
+}
+
 /// Capture slots per pattern, made on first use within one scan.
 #[derive(Default)]
 struct Caps(Vec<Option<regex_automata::util::captures::Captures>>);
@@ -160,41 +202,7 @@ struct Caps(Vec<Option<regex_automata::util::captures::Captures>>);
 impl Scanner {
     /// Compiles the enabled entries of a catalogue.
     pub fn new(catalogue: &Catalogue) -> Result<Self> {
-        let mut order: Vec<&Entry> = catalogue.entries().iter().filter(|e| e.enabled).collect();
-        // Stable: equal priorities keep catalogue order.
-        order.sort_by_key(|e| std::cmp::Reverse(e.priority));
-        let build = |e: &Entry, pattern: &str, what: &str| {
-            Regex::builder()
-                .syntax(syntax_config())
-                .build(pattern)
-                .map_err(|x| Error::catalogue(&e.origin, Some(&e.name), format!("{what}: {x}")))
-        };
-        let mut compiled = Vec::with_capacity(order.len());
-        for e in &order {
-            let regex = build(e, &e.regex, "regex")?;
-            let has_id = regex.group_info().to_index(PatternID::ZERO, "id").is_some();
-            let context: Vec<Vec<u8>> = e.validate.context.iter().map(|w| collapse_ws(w)).collect();
-            compiled.push(Compiled {
-                lead_edge: e.edges == Edges::Alnum && (!has_id || e.regex.starts_with("(?P<id>")),
-                anchor: anchor::anchor_of(&e.regex, !context.is_empty(), has_id),
-                first: anchor::first_bytes(&e.regex),
-                regex,
-                has_id,
-                reject: e
-                    .validate
-                    .reject
-                    .as_deref()
-                    .map(|r| build(e, r, "validate.reject"))
-                    .transpose()?,
-                split: e
-                    .split
-                    .as_deref()
-                    .map(|r| build(e, r, "split"))
-                    .transpose()?,
-                context,
-                entry: (*e).clone(),
-            });
-        }
+        let compiled = compile(catalogue)?;
         let mut needles: Vec<Vec<u8>> = Vec::new();
         let mut roles: Vec<Vec<Role>> = Vec::new();
         let mut add = |needle: Vec<u8>, role: Role| {
@@ -239,14 +247,23 @@ impl Scanner {
                         add(part, Role::Word { pid: p });
                     }
                 }
+                Anchor::LineLiteral(literals) => {
+                    for l in literals {
+                        add(l.clone(), Role::Line { pid: p });
+                    }
+                }
                 Anchor::LineStart => lined.push(pid),
                 Anchor::Scan => scanned.push(pid),
             }
         }
         let literals = (!needles.is_empty()).then(|| {
+            // Case-insensitive instead of a lowercased copy of every string; no prefilter, since
+            // the needles start with too many different bytes for one to skip much.
             AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
                 .kind(Some(AhoCorasickKind::DFA))
+                .ascii_case_insensitive(true)
+                .prefilter(false)
                 .build(&needles)
                 .expect("anchor literals are few and short")
         });
@@ -355,8 +372,7 @@ impl Scanner {
     ) -> Vec<Candidate> {
         let bytes = hay.as_bytes();
         if let Some(ac) = &self.literals {
-            let lower = bytes.to_ascii_lowercase();
-            for m in ac.find_overlapping_iter(&lower) {
+            for m in ac.find_overlapping_iter(bytes) {
                 for role in &self.roles[m.pattern().as_usize()] {
                     match *role {
                         Role::Anchor { pid, dmin, dmax } => {
@@ -365,6 +381,12 @@ impl Scanner {
                                 let lo = m.start().saturating_sub(dmax);
                                 ranges[pid as usize].push((lo, m.start() - dmin));
                             }
+                        }
+                        Role::Line { pid } => {
+                            let at = m.start();
+                            let line =
+                                memchr::memrchr2(b'\n', b'\r', &bytes[..at]).map_or(0, |i| i + 1);
+                            ranges[pid as usize].push((line, line));
                         }
                         Role::Word { pid } => {
                             let c = &self.compiled[pid as usize];
