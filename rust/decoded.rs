@@ -26,8 +26,21 @@ const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
 const LENIENT_STANDARD: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
 const LENIENT_URL_SAFE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
 
+/// The characters of both base64 alphabets, as a table: the run search looks at every byte
+/// of every string.
+const B64: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
+        b += 1;
+    }
+    t
+};
+
 fn is_b64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+    B64[b as usize]
 }
 
 /// Decoded bytes that read as text: UTF-8, and printable or whitespace throughout.
@@ -45,14 +58,16 @@ pub(crate) fn candidates(scanner: &Scanner, hay: &str) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if !is_b64(b[i]) || (i > 0 && is_b64(b[i - 1])) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < b.len() && is_b64(b[i]) {
-            i += 1;
-        }
+        // Runs are taken whole, so a run starts at the first base64 byte after the last one.
+        let Some(skip) = b[i..].iter().position(|&c| is_b64(c)) else {
+            break;
+        };
+        let start = i + skip;
+        i = start
+            + b[start..]
+                .iter()
+                .position(|&c| !is_b64(c))
+                .unwrap_or(b.len() - start);
         let mut end = i;
         while end < b.len() && b[end] == b'=' && end - i < 2 {
             end += 1;
