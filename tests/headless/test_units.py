@@ -12,8 +12,9 @@ import pytest
 from maskgate.claude import TESTED_VERSION, bundled_cli, cli_version
 from maskgate.errors import ApiError
 from maskgate.headless import proctree
+from maskgate.headless.agent import AgentRun
 from maskgate.headless.run import to_json
-from maskgate.headless.spec import confine, parse_analyze, parse_run
+from maskgate.headless.spec import RunSpec, confine, parse_analyze, parse_run
 from maskgate.settings import ClaudeCodeSettings, Settings, SettingsError
 
 MASTER = "m" * 32
@@ -133,6 +134,21 @@ def test_to_json_tags_messages_and_blocks() -> None:
         {"type": "text", "text": "hi"},
         {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "ls"}},
     ]
+
+
+def test_a_kill_asked_before_the_agent_shows_up_stays_asked(roots: tuple[Path, ...]) -> None:
+    """A timeout or a disconnect before the shim has written its pid dooms the run (it is killed
+    when it shows up); the sweep of background tools after a result must not undo that."""
+    run = AgentRun(RunSpec("hi", roots[0]), "/bin/true", "http://127.0.0.1:9", "token", config(roots))
+    try:
+        run.kill(include_root=False)
+        assert not run.doomed  # a sweep alone dooms nothing
+        run.kill()
+        run.kill(include_root=False)
+        assert run.doomed and run.killed == 0
+    finally:
+        run.cleanup()
+    assert not run.dir.exists()
 
 
 def test_kill_tree_takes_orphans_and_spares_the_caller() -> None:

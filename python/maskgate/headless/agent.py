@@ -106,7 +106,7 @@ class AgentRun:
     def kill(self, include_root: bool = True) -> None:
         pid = self._read_pid()
         if pid is None:
-            self.doomed = include_root  # not started yet: kill it as soon as it shows up
+            self.doomed = self.doomed or include_root  # not started yet: kill it as soon as it shows up
             return
         self.killed += proctree.kill_tree(pid, include_root)
 
