@@ -55,6 +55,15 @@ def find_cli(explicit: str | None = None) -> str | None:
     return shutil.which("claude") or bundled_cli() or _checkout_cli()
 
 
+def agent_cli(explicit: str | None) -> str | None:
+    """The binary a server-side run uses (the headless endpoint, and what doctor checks for it):
+    `explicit` (`[claude_code] cli_path` / MASKGATE_CLAUDE_BIN), else the SDK's bundled binary (the
+    version the SDK is released and tested with), else `claude` on PATH."""
+    if explicit:
+        return find_cli(explicit)
+    return bundled_cli() or find_cli()
+
+
 def _checkout_cli() -> str | None:
     """`.tools/node_modules/.bin/claude` beside python/maskgate, which only a source checkout has."""
     from pathlib import Path

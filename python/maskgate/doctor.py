@@ -246,7 +246,7 @@ def headless(settings: Settings) -> Check:
     missing = [str(r) for r in c.roots if not r.is_dir()]
     if missing:
         return Check("headless", FAIL, f"roots that are not directories: {', '.join(missing)}", "fix `roots`")
-    cli = claude.find_cli(settings.claude_bin) if settings.claude_bin else claude.bundled_cli() or claude.find_cli()
+    cli = claude.agent_cli(settings.claude_bin)
     if cli is None:
         return Check(
             "headless",

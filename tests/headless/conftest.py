@@ -43,6 +43,14 @@ def headless(fake: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> It
     repos, outside = tmp / "repos", tmp / "outside"
     (repos / "app").mkdir(parents=True)
     outside.mkdir()
+    extra = f'cli_path = "{claude}"\nmax_concurrent = 1\ntimeout_seconds = {TIMEOUT_SECONDS}\n'
+    with Proxy.start(tmp, fake.url, endpoint_env(tmp, repos, extra)) as proxy:
+        yield Headless(proxy, repos, outside)
+
+
+def endpoint_env(tmp: Path, repos: Path, claude_code: str = "", **env: str) -> dict[str, str]:
+    """The environment of a maskgate with the endpoint on for `repos` (its config file in `tmp`):
+    `claude_code` adds lines to the `[claude_code]` table, `env` variables."""
     config = tmp / "maskgate.toml"
     config.write_text(
         f'[[tenants]]\nname = "{TENANT}"\nkey = "{TENANT_KEY}"\n\n'
@@ -50,16 +58,12 @@ def headless(fake: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> It
         "enabled = true\n"
         f'tenant = "{TENANT}"\n'
         'admin_key_env = "CLAUDE_CODE_ADMIN_KEY"\n'
-        f'roots = ["{repos}"]\n'
-        f'cli_path = "{claude}"\n'
-        "max_concurrent = 1\n"
-        f"timeout_seconds = {TIMEOUT_SECONDS}\n",
+        f'roots = ["{repos}"]\n' + claude_code,
         encoding="utf-8",
     )
-    env = {
+    return {
         "MASKGATE_CONFIG": str(config),
         "CLAUDE_CODE_ADMIN_KEY": ADMIN_KEY,
         "MASKGATE_STORE_KEY": secrets.token_hex(32),
+        **env,
     }
-    with Proxy.start(tmp, fake.url, env) as proxy:
-        yield Headless(proxy, repos, outside)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 from tests.fake_upstream import FakeUpstream, parse_sse
 from tests.headless.conftest import ADMIN_KEY, TIMEOUT_SECONDS, Headless
+from tests.raw_http import open_post
 
 pytestmark = pytest.mark.e2e
 
@@ -89,12 +89,7 @@ def test_client_disconnect_kills_the_process_tree(
 ) -> None:
     start_tree(fake)
     body = json.dumps({"prompt": "go", "allowed_tools": ["Bash"], "cwd": workdir.name, "stream": stream}).encode()
-    request = (
-        f"POST /v1/claude-code HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: {ADMIN_KEY}\r\n"
-        f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
-    ).encode() + body
-    with socket.create_connection(("127.0.0.1", headless.proxy.port), timeout=30) as client:
-        client.sendall(request)
+    with open_post(headless.proxy.port, "/v1/claude-code", {"x-api-key": ADMIN_KEY}, body):
         pids = wait_for_files(workdir, ["bash.pid", "child.pid", "orphan.pid"])
         assert all(alive(p) for p in pids)
     # The client went away mid-run, well before the wall-time limit.

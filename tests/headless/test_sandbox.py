@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from tests.fake_upstream import FakeUpstream
-from tests.headless.conftest import ADMIN_KEY, TENANT_KEY, Headless
+from tests.headless.conftest import ADMIN_KEY, TENANT_KEY, Headless, endpoint_env
 from tests.proxy import MASTER_KEY, Proxy
+from tests.raw_http import drip
 
 
 @pytest.mark.parametrize(
@@ -104,6 +105,25 @@ def test_disabled_endpoint(fake: FakeUpstream, tmp_path: Path) -> None:
             r = httpx.post(proxy.url + path, json={"prompt": "hi"}, headers={"x-api-key": MASTER_KEY})
             assert r.status_code == 404, r.text
             assert "off" in r.json()["error"]["message"]
+    assert fake.requests() == []
+
+
+@pytest.mark.parametrize("path", ["/v1/claude-code", "/v1/claude-code/analyze"])
+def test_slow_body_times_out(fake: FakeUpstream, tmp_path: Path, path: str) -> None:
+    """A body trickling in a byte at a time gets the gateway's 408 once MASKGATE_BODY_TIMEOUT
+    passes, as on /v1/messages: the request holds no connection for longer, and nothing runs.
+    No Claude Code is needed: the body is read before the CLI is looked for."""
+    (tmp_path / "repos").mkdir()
+    env = endpoint_env(tmp_path, tmp_path / "repos", MASKGATE_BODY_TIMEOUT="1")
+    body = json.dumps({"prompt": "x" * 200}).encode()
+    with Proxy.start(tmp_path, fake.url, env) as proxy:
+        reply = drip(proxy.port, path, {"x-api-key": ADMIN_KEY}, body, until=b'not received in time"}}')
+    assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+    error = json.loads(reply.split(b"\r\n\r\n", 1)[1])
+    assert error == {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": "request body not received in time"},
+    }
     assert fake.requests() == []
 
 

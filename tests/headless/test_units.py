@@ -9,9 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from maskgate import proctree
 from maskgate.claude import TESTED_VERSION, bundled_cli, cli_version
-from maskgate.headless import Refused, confine, parse_analyze, parse_run, to_json
+from maskgate.errors import ApiError
+from maskgate.headless import proctree
+from maskgate.headless.agent import AgentRun
+from maskgate.headless.run import to_json
+from maskgate.headless.spec import RunSpec, confine, parse_analyze, parse_run
 from maskgate.settings import ClaudeCodeSettings, Settings, SettingsError
 
 MASTER = "m" * 32
@@ -52,13 +55,13 @@ def test_confine_accepts_paths_inside(roots: tuple[Path, ...], raw: str | None) 
     ],
 )
 def test_confine_refuses(roots: tuple[Path, ...], raw: object, status: int) -> None:
-    with pytest.raises(Refused) as e:
+    with pytest.raises(ApiError) as e:
         confine(raw, roots)
     assert e.value.status == status
 
 
 def test_prefix_sibling_is_outside(roots: tuple[Path, ...]) -> None:
-    with pytest.raises(Refused):
+    with pytest.raises(ApiError):
         confine(str(roots[0].parent / "repos-evil"), roots)
 
 
@@ -75,17 +78,17 @@ def test_parse_run_defaults_and_outputs(roots: tuple[Path, ...]) -> None:
     assert parse_run({"prompt": "hi", "stream": True}, config(roots), "").output == "sse"
     assert parse_run({"prompt": "hi", "stream": "json"}, config(roots), "text/event-stream").output == "json"
     bypass = {"prompt": "hi", "permission_mode": "bypassPermissions"}
-    with pytest.raises(Refused):
+    with pytest.raises(ApiError):
         parse_run(bypass, config(roots), "")
     assert parse_run(bypass, config(roots, allow_bypass_permissions=True), "").permission_mode == "bypassPermissions"
-    with pytest.raises(Refused):
+    with pytest.raises(ApiError):
         parse_run({"prompt": "hi", "max_turns": True}, config(roots), "")
 
 
 def test_analyze_preset_is_read_only(roots: tuple[Path, ...]) -> None:
     spec = parse_analyze({"path": "app", "question": "?"}, config(roots), "")
     assert spec.tools == ("Read", "Grep", "Glob") and spec.allowed_tools == () and spec.permission_mode == "dontAsk"
-    with pytest.raises(Refused):
+    with pytest.raises(ApiError):
         parse_analyze({"path": "app", "question": "?", "allowed_tools": ["Bash"]}, config(roots), "")
 
 
@@ -131,6 +134,21 @@ def test_to_json_tags_messages_and_blocks() -> None:
         {"type": "text", "text": "hi"},
         {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "ls"}},
     ]
+
+
+def test_a_kill_asked_before_the_agent_shows_up_stays_asked(roots: tuple[Path, ...]) -> None:
+    """A timeout or a disconnect before the shim has written its pid dooms the run (it is killed
+    when it shows up); the sweep of background tools after a result must not undo that."""
+    run = AgentRun(RunSpec("hi", roots[0]), "/bin/true", "http://127.0.0.1:9", "token", config(roots))
+    try:
+        run.kill(include_root=False)
+        assert not run.doomed  # a sweep alone dooms nothing
+        run.kill()
+        run.kill(include_root=False)
+        assert run.doomed and run.killed == 0
+    finally:
+        run.cleanup()
+    assert not run.dir.exists()
 
 
 def test_kill_tree_takes_orphans_and_spares_the_caller() -> None:

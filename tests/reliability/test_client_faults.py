@@ -4,7 +4,6 @@ out, and thousands of aborted requests leave the process's memory flat."""
 from __future__ import annotations
 
 import os
-import select
 import socket
 import threading
 import time
@@ -15,6 +14,7 @@ import pytest
 
 from tests.fake_upstream import FakeUpstream
 from tests.proxy import MASTER_KEY, Proxy
+from tests.raw_http import drip, open_post
 from tests.reliability.conftest import ProxyFactory, Watch
 from tests.reliability.support import auth, id_text, messages, rss_bytes, tcp_connections, wait_until
 
@@ -36,13 +36,7 @@ def open_streams(proxy: Proxy) -> float:
 
 def raw_request(proxy: Proxy, body: bytes, declared: int | None = None) -> socket.socket:
     """Sends the head and `body` (perhaps fewer bytes than declared) and returns the open socket."""
-    sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=30)
-    head = (
-        "POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-        f"x-api-key: {MASTER_KEY}\r\ncontent-length: {declared if declared is not None else len(body)}\r\n\r\n"
-    )
-    sock.sendall(head.encode() + body)
-    return sock
+    return open_post(proxy.port, "/v1/messages", {"x-api-key": MASTER_KEY}, body, declared)
 
 
 def test_disconnect_mid_stream_cancels_the_upstream_request(fake: FakeUpstream, proxy: Proxy, watch: Watch) -> None:
@@ -84,20 +78,7 @@ def test_slow_body_times_out(fake: FakeUpstream, proxy: Proxy, watch: Watch) -> 
     """Slowloris: a body trickling in, a byte at a time, gets a 408 once MASKGATE_BODY_TIMEOUT passes."""
     ids = watch.ids()
     body = ('{"model":"m","messages":[{"role":"user","content":"' + id_text(ids) + '"}]}').encode()
-    sock = raw_request(proxy, b"", declared=len(body))
-    reply = b""
-    try:
-        for byte in body:  # bounded by the body's length; the gateway answers long before the end
-            if select.select([sock], [], [], 0.2)[0]:
-                break  # the answer is here: stop sending, so the close cannot reset what it said
-            sock.sendall(bytes([byte]))
-        sock.settimeout(10)
-        while b"not received in time" not in reply and (chunk := sock.recv(65536)):
-            reply += chunk
-    except OSError:
-        pass
-    finally:
-        sock.close()
+    reply = drip(proxy.port, "/v1/messages", {"x-api-key": MASTER_KEY}, body, until=b"not received in time")
     assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
     assert b"request body not received in time" in reply
     assert fake.requests() == []

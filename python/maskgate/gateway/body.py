@@ -8,7 +8,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 
 from maskgate._core import BodyError
 from maskgate.auth import Client
@@ -18,7 +18,7 @@ from maskgate.errors import ApiError
 from maskgate.gateway.headers import check_headers
 from maskgate.gateway.lifecycle import Gateway
 from maskgate.providers import Outgoing
-from maskgate.request_body import BodyTooLarge, read_body
+from maskgate.request_body import read_api_body
 from maskgate.store import StoreError
 from maskgate.upstream import header_text, header_wire, maskable
 
@@ -44,17 +44,7 @@ async def masked_request(gateway: Gateway, request: Request, client: Client) -> 
     """Reads and masks a request body, with the query string and the header values that go
     upstream in the same passes, or raises `ApiError` saying why not."""
     s = gateway.settings
-    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        raise ApiError(415, "content-type must be application/json")
-    try:
-        body = await read_body(request, s.max_body_bytes, s.body_timeout)
-    except BodyTooLarge:
-        raise ApiError(413, f"request body is over the {s.max_body_bytes}-byte limit") from None
-    except TimeoutError:
-        raise ApiError(408, "request body not received in time") from None
-    except ClientDisconnect:
-        raise ApiError(400, "client disconnected while sending the body") from None
+    body = await read_api_body(request, s)
     if not body:
         raise ApiError(400, "request body is empty")
     limits = Limits(s.max_identifiers, s.max_string_bytes)
