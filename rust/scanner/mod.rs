@@ -107,13 +107,38 @@ pub struct Scanner {
     lined: Vec<usize>,
 }
 
-/// Where to try one pattern: start positions, as inclusive ranges.
-type Ranges = Vec<(usize, usize)>;
+/// Where to try each pattern: start positions as inclusive ranges, one list per pattern, and
+/// which lists are not empty (a string gives ranges to a few patterns of 170 at most, and a
+/// body has thousands of strings: walking every list per string cost more than the search).
+#[derive(Default)]
+struct Starts {
+    ranges: Vec<Vec<(usize, usize)>>,
+    touched: Vec<usize>,
+    /// Room for one context word's ranges.
+    scratch: Vec<(usize, usize)>,
+    /// A scan is using them (still set after a panic: they are cleared then).
+    in_use: bool,
+}
+
+impl Starts {
+    fn push(&mut self, pid: usize, range: (usize, usize)) {
+        let list = &mut self.ranges[pid];
+        if list.is_empty() {
+            self.touched.push(pid);
+        }
+        list.push(range);
+    }
+
+    fn clear(&mut self) {
+        for pid in self.touched.drain(..) {
+            self.ranges[pid].clear();
+        }
+    }
+}
 
 std::thread_local! {
     /// Per-pattern start ranges, reused by every scan on this thread.
-    /// The flag says a scan is using them (still set after a panic: they are cleared then).
-    static RANGES: std::cell::RefCell<(bool, Vec<Ranges>)> = const { std::cell::RefCell::new((false, Vec::new())) };
+    static STARTS: std::cell::RefCell<Starts> = std::cell::RefCell::new(Starts::default());
 }
 
 /// Kinds that exist whatever the catalogue: encoded forms of known originals.
@@ -347,29 +372,25 @@ impl Scanner {
         // Where each pattern may start, as inclusive ranges, one list per pattern: kept per
         // thread and cleared after use, so a string's scan allocates nothing for them (most
         // strings of a body are short and give none at all).
-        RANGES.with(|cell| {
-            let (ref mut in_use, ref mut ranges) = *cell.borrow_mut();
-            if *in_use {
+        STARTS.with(|cell| {
+            let starts = &mut *cell.borrow_mut();
+            if starts.in_use {
                 // The last scan on this thread did not finish (it panicked): start clean.
-                ranges.iter_mut().for_each(Vec::clear);
+                starts.ranges.iter_mut().for_each(Vec::clear);
+                starts.touched.clear();
             }
-            if ranges.len() < self.compiled.len() {
-                ranges.resize_with(self.compiled.len(), Vec::new);
+            if starts.ranges.len() < self.compiled.len() {
+                starts.ranges.resize_with(self.compiled.len(), Vec::new);
             }
-            *in_use = true;
-            let found = self.candidates_in(hay, key, ranges);
-            *in_use = false;
+            starts.in_use = true;
+            let found = self.candidates_in(hay, key, starts);
+            starts.in_use = false;
             found
         })
     }
 
     /// [`Scanner::candidates`] with the per-pattern lists to fill (empty on entry and on return).
-    fn candidates_in(
-        &self,
-        hay: &str,
-        key: Option<&[u8]>,
-        ranges: &mut [Ranges],
-    ) -> Vec<Candidate> {
+    fn candidates_in(&self, hay: &str, key: Option<&[u8]>, starts: &mut Starts) -> Vec<Candidate> {
         let bytes = hay.as_bytes();
         if let Some(ac) = &self.literals {
             for m in ac.find_overlapping_iter(bytes) {
@@ -379,25 +400,28 @@ impl Scanner {
                             let (dmin, dmax) = (dmin as usize, dmax as usize);
                             if m.start() >= dmin {
                                 let lo = m.start().saturating_sub(dmax);
-                                ranges[pid as usize].push((lo, m.start() - dmin));
+                                starts.push(pid as usize, (lo, m.start() - dmin));
                             }
                         }
                         Role::Line { pid } => {
                             let at = m.start();
                             let line =
                                 memchr::memrchr2(b'\n', b'\r', &bytes[..at]).map_or(0, |i| i + 1);
-                            ranges[pid as usize].push((line, line));
+                            starts.push(pid as usize, (line, line));
                         }
                         Role::Word { pid } => {
                             let c = &self.compiled[pid as usize];
-                            let mut r = Vec::new();
+                            let mut r = std::mem::take(&mut starts.scratch);
                             context::ranges(
                                 bytes,
                                 (m.start(), m.end()),
                                 c.entry.validate.window(),
                                 &mut r,
                             );
-                            ranges[pid as usize].extend(r);
+                            for range in r.drain(..) {
+                                starts.push(pid as usize, range);
+                            }
+                            starts.scratch = r;
                         }
                     }
                 }
@@ -407,15 +431,15 @@ impl Scanner {
             for &pid in &self.worded {
                 let c = &self.compiled[pid];
                 if key_names(key, &c.context) {
-                    ranges[pid].push((0, c.entry.validate.window().min(bytes.len())));
+                    starts.push(pid, (0, c.entry.validate.window().min(bytes.len())));
                 }
             }
         }
         if !self.lined.is_empty() {
-            let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
-            for s in starts.filter(|&s| s < bytes.len()) {
+            let lines = std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+            for s in lines.filter(|&s| s < bytes.len()) {
                 for &pid in &self.lined {
-                    ranges[pid].push((s, s));
+                    starts.push(pid, (s, s));
                 }
             }
         }
@@ -423,16 +447,14 @@ impl Scanner {
             for d in memchr::memchr_iter(b'-', bytes) {
                 self.dash.walk(bytes, d, |pid, len| {
                     let s = d + 1 - len;
-                    ranges[pid].push((s, s));
+                    starts.push(pid, (s, s));
                 });
             }
         }
         let mut out = Vec::new();
         let mut caps = Caps::default();
-        for (pid, r) in ranges.iter_mut().enumerate().take(self.compiled.len()) {
-            if r.is_empty() {
-                continue;
-            }
+        for &pid in &starts.touched {
+            let r = &mut starts.ranges[pid];
             if !r.is_sorted() {
                 r.sort_unstable();
             }
@@ -450,8 +472,8 @@ impl Scanner {
                 }
                 next = next.max(hi + 1);
             }
-            r.clear();
         }
+        starts.clear();
         for &pid in &self.scanned {
             self.enumerate(pid, hay, key, &mut caps, &mut out);
         }
