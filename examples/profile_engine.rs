@@ -2,12 +2,17 @@
 //! profile_engine -- FILE [text|body|session|cold] [ROUNDS]`. `session` masks a growing text, the
 //! way Claude Code resends a conversation: round i masks the first i/ROUNDS of FILE. `cold` masks
 //! the body every round as if for the first time (no scan cache, a new namespace each round).
+//! `profile_engine turns FILE...` masks the bodies in order in one namespace, scan cache on:
+//! the turns of one conversation, each body the one before and a little more.
 use std::time::Instant;
 
 use _core::{Catalogue, Engine};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("turns") {
+        return turns(&args[2..]);
+    }
     let data = std::fs::read(&args[1]).expect("input");
     let mode = args.get(2).map_or("text", String::as_str);
     let rounds: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(5);
@@ -53,6 +58,25 @@ fn main() {
             total.saturating_sub(allocated),
             total,
             mbs(total),
+            masked.replaced.len()
+        );
+    }
+}
+
+fn turns(files: &[String]) {
+    let engine = Engine::new(&Catalogue::builtin().unwrap()).unwrap();
+    for f in files {
+        let input = std::fs::read(f).expect("input");
+        let t = Instant::now();
+        let plan = engine.plan_request(&input, "p", &[]).unwrap();
+        for (k, o) in plan.missing(&engine, "p") {
+            engine.allocate("p", &k, &o);
+        }
+        let masked = engine.apply(&input, &plan, "p").unwrap();
+        eprintln!(
+            "{f}: {} KB in {:?} ({} hits)",
+            input.len() / 1000,
+            t.elapsed(),
             masked.replaced.len()
         );
     }

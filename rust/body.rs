@@ -323,7 +323,7 @@ mod tests {
         request_targets(raw, &root)
             .into_iter()
             .filter(|t| !t.attribution)
-            .map(|t| json::decode(raw, t.s).text.into_owned())
+            .map(|t| json::decode_bytes(raw, t.s).text.into_owned())
             .collect()
     }
 

@@ -276,12 +276,12 @@ impl Engine {
     /// Finds what to mask in an Anthropic Messages request body, and in `extras` (texts that
     /// travel with it: the query string, header values) in the same passes.
     pub fn plan_request(&self, body: &[u8], ns: &str, extras: &[&str]) -> Result<Plan> {
-        let root = json::parse(body)?;
+        let (text, root) = json::parse_text(body)?;
         if !matches!(root, json::Node::Object(_)) {
             return Err(Error::body("the body is not a JSON object"));
         }
         let targets = request_targets(body, &root);
-        let mut sources: Vec<Text> = targets.iter().map(|t| Self::source_of(body, t)).collect();
+        let mut sources: Vec<Text> = targets.iter().map(|t| Self::source_of(text, t)).collect();
         let longest = targets
             .iter()
             .map(|t| t.s.end - t.s.start)
@@ -291,7 +291,7 @@ impl Engine {
         let mut plan = Plan {
             longest: longest.max(extras.iter().map(|e| e.len()).max().unwrap_or(0)),
             model: match root.get(body, "model") {
-                Some(json::Node::String(s)) => Some(json::decode(body, *s).text.into_owned()),
+                Some(json::Node::String(s)) => Some(json::decode(text, *s).text.into_owned()),
                 _ => None,
             },
             stream: matches!(root.get(body, "stream"), Some(json::Node::Bool(true))),
@@ -305,7 +305,7 @@ impl Engine {
         Ok(plan)
     }
 
-    fn source_of<'a>(body: &'a [u8], t: &Target) -> Text<'a> {
+    fn source_of<'a>(body: &'a str, t: &Target) -> Text<'a> {
         Text {
             decoded: json::decode(body, t.s),
             key: t.key.map(|k| json::decode(body, k).text.into_owned()),
@@ -829,12 +829,12 @@ fn pseudonym_tokens(text: &[u8]) -> Vec<(usize, usize)> {
 
 /// Restores pseudonyms in a non-streamed Messages response: text blocks, tool names and inputs.
 pub fn unmask_response(body: &[u8], unmasker: &Unmasker) -> Result<(Vec<u8>, Restored)> {
-    let root = json::parse(body)?;
+    let (text, root) = json::parse_text(body)?;
     let mut out = Vec::with_capacity(body.len());
     let mut restored = Restored::new();
     let mut done = 0;
     for t in response_targets(body, &root) {
-        let raw = std::str::from_utf8(&body[t.s.start..t.s.end]).expect("checked UTF-8");
+        let raw = &text[t.s.start..t.s.end];
         let mut s = String::with_capacity(raw.len());
         unmasker.run(raw, &[], true, true, &mut s, &mut restored);
         out.extend_from_slice(&body[done..t.s.start]);

@@ -46,7 +46,9 @@ impl Node {
     pub(crate) fn str_member<'a>(&self, raw: &'a [u8], key: &str) -> Option<Cow<'a, [u8]>> {
         match self.get(raw, key)? {
             Node::String(s) if !s.escaped => Some(Cow::Borrowed(&raw[s.start..s.end])),
-            Node::String(s) => Some(Cow::Owned(decode(raw, *s).text.into_owned().into_bytes())),
+            Node::String(s) => Some(Cow::Owned(
+                decode_bytes(raw, *s).text.into_owned().into_bytes(),
+            )),
             _ => None,
         }
     }
@@ -56,7 +58,7 @@ impl Str {
     /// True when the string is `key`, escapes decoded (`"mes\u0073ages"` is `messages`).
     pub(crate) fn raw_eq(&self, raw: &[u8], key: &str) -> bool {
         if self.escaped {
-            decode(raw, *self).text == key
+            decode_bytes(raw, *self).text == key
         } else {
             &raw[self.start..self.end] == key.as_bytes()
         }
@@ -89,17 +91,27 @@ impl<'a> Decoded<'a> {
     }
 }
 
-pub(crate) fn decode(raw: &[u8], s: Str) -> Decoded<'_> {
-    let content = &raw[s.start..s.end];
+/// Decodes string `s` of a document [`parse_text`] returned: the text is UTF-8 already, and
+/// a string's bounds and escapes are ASCII, so every piece is sliced, never checked again.
+pub(crate) fn decode(raw: &str, s: Str) -> Decoded<'_> {
+    decode_content(&raw[s.start..s.end], s)
+}
+
+/// [`decode`] for a caller that holds the document as bytes: checks this string only.
+pub(crate) fn decode_bytes(raw: &[u8], s: Str) -> Decoded<'_> {
+    let content = std::str::from_utf8(&raw[s.start..s.end]).expect("checked UTF-8");
+    decode_content(content, s)
+}
+
+fn decode_content(text_of: &str, s: Str) -> Decoded<'_> {
     if !s.escaped {
-        // The whole body was checked to be UTF-8, and string bounds are ASCII quotes.
-        let text = std::str::from_utf8(content).expect("checked UTF-8");
         return Decoded {
-            text: text.into(),
+            text: text_of.into(),
             raw_start: s.start,
             raw_of: None,
         };
     }
+    let content = text_of.as_bytes();
     let mut text = String::with_capacity(content.len());
     let mut map: Vec<u32> = Vec::with_capacity(content.len() + 1);
     let mut i = 0;
@@ -107,7 +119,7 @@ pub(crate) fn decode(raw: &[u8], s: Str) -> Decoded<'_> {
         let at = (s.start + i) as u32;
         if content[i] != b'\\' {
             let run = memchr::memchr(b'\\', &content[i..]).unwrap_or(content.len() - i);
-            text.push_str(std::str::from_utf8(&content[i..i + run]).expect("checked UTF-8"));
+            text.push_str(&text_of[i..i + run]);
             map.extend((0..run as u32).map(|k| at + k));
             i += run;
             continue;
@@ -152,13 +164,19 @@ fn hex4(b: &[u8]) -> u32 {
 }
 
 /// Parses a whole JSON document.
+#[cfg(test)]
 pub(crate) fn parse(raw: &[u8]) -> Result<Node> {
+    parse_text(raw).map(|(_, node)| node)
+}
+
+/// Parses a whole JSON document, and gives it back as the text it was checked to be.
+pub(crate) fn parse_text(raw: &[u8]) -> Result<(&str, Node)> {
     if raw.len() > u32::MAX as usize {
         return Err(Error::body("body is over 4 GiB"));
     }
-    if std::str::from_utf8(raw).is_err() {
+    let Ok(text) = std::str::from_utf8(raw) else {
         return Err(Error::body("body is not valid UTF-8"));
-    }
+    };
     let mut p = Parser { raw, pos: 0 };
     p.ws();
     let node = p.value(0)?;
@@ -166,7 +184,7 @@ pub(crate) fn parse(raw: &[u8]) -> Result<Node> {
     if p.pos != raw.len() {
         return Err(p.err("trailing data after the JSON value"));
     }
-    Ok(node)
+    Ok((text, node))
 }
 
 struct Parser<'a> {
@@ -385,7 +403,7 @@ mod tests {
         let Node::String(s) = parse(raw).unwrap() else {
             panic!()
         };
-        let d = decode(raw, s);
+        let d = decode_bytes(raw, s);
         assert_eq!(d.text, "aAKIA\u{1f600}\n/z");
         assert_eq!(d.raw_offset(1), 2, "A comes from the \\u0041 escape");
         assert_eq!(d.raw_offset(2), 8);
