@@ -19,7 +19,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -61,12 +61,12 @@ class Fleet:
     data: Path
     redis_url: str | None = None
     redis_prefix: str | None = None
-    clients: list[httpx.Client] = field(default_factory=list)
+    clients: list[httpx2.Client] = field(default_factory=list)
 
-    def send(self, gateway: Proxy, content: str) -> httpx.Response:
+    def send(self, gateway: Proxy, content: str) -> httpx2.Response:
         """One request on a new connection; the provider answers with the text it saw, so the round
         trip is checked too."""
-        with httpx.Client(base_url=gateway.url, headers={"x-api-key": MASTER_KEY}, timeout=60) as c:
+        with httpx2.Client(base_url=gateway.url, headers={"x-api-key": MASTER_KEY}, timeout=60) as c:
             r = c.post("/v1/messages", json=messages([text(content)]), headers={"connection": "close"})
         assert r.status_code == 200, r.text[:300]
         assert reply_text(r) == content, "the client must get back exactly what it sent"
