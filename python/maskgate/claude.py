@@ -221,7 +221,9 @@ class BackgroundGateway:
         env = dict(environ)
         env["MASKGATE_MASTER_KEY"] = key
         env.setdefault("MASKGATE_LOG_FORMAT", "json")
+        # One worker whatever MASKGATE_WORKERS says: it serves this one Claude Code.
         cmd = [sys.executable, "-m", "maskgate.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        cmd += ["--workers", "1"]
         with log:
             self.proc = subprocess.Popen(
                 cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
