@@ -6,7 +6,9 @@
 
 SPEC holds the targets ({name, url, headers}) and the sizes and counts; the result is JSON on stdout.
 Times are seconds from just before the request is sent: `total` until the whole non-streamed body
-is read, `ttfb` until the first body bytes of a stream, `ttlb` until its last.
+is read, `ttfb` until the first body bytes of a stream, `ttlb` until its last. The client is httpx2:
+httpx's pool would do the quadratic work it is measuring in the gateways (README, Design notes)
+in the driver too, on the same two cores.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -31,7 +33,7 @@ def _headers(target: dict[str, Any]) -> dict[str, str]:
     return HEADERS | target.get("headers", {})
 
 
-def _one(client: httpx.Client, target: dict[str, Any], data: bytes, stream: bool) -> dict[str, float]:
+def _one(client: httpx2.Client, target: dict[str, Any], data: bytes, stream: bool) -> dict[str, float]:
     url = target["url"] + "/v1/messages"
     t0 = time.perf_counter()
     if not stream:
@@ -61,7 +63,7 @@ def latency(spec: dict[str, Any]) -> dict[str, Any]:
     in an order that rotates from round to round."""
     targets = spec["targets"]
     out: dict[str, Any] = {t["name"]: {} for t in targets}
-    clients = {t["name"]: httpx.Client(timeout=spec.get("timeout", 300), trust_env=False) for t in targets}
+    clients = {t["name"]: httpx2.Client(timeout=spec.get("timeout", 300), trust_env=False) for t in targets}
     modes = spec.get("modes", ["plain", "stream"])
     try:
         for size in spec["sizes"]:
@@ -82,7 +84,7 @@ def latency(spec: dict[str, Any]) -> dict[str, Any]:
                         t0 = time.perf_counter()
                         try:
                             got = _one(clients[t["name"]], t, datas[m], m == "stream")
-                        except (httpx.HTTPError, RuntimeError) as e:
+                        except (httpx2.HTTPError, RuntimeError) as e:
                             slot["spent_s"] += time.perf_counter() - t0
                             slot["errors"] += 1
                             slot["error"] = f"{type(e).__name__}: {e}"[:300]
@@ -99,7 +101,7 @@ def latency(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _stream_one(
-    client: httpx.AsyncClient, target: dict[str, Any], data: bytes, opened: list[int]
+    client: httpx2.AsyncClient, target: dict[str, Any], data: bytes, opened: list[int]
 ) -> dict[str, Any]:
     t0 = time.perf_counter()
     ttfb = None
@@ -112,7 +114,7 @@ async def _stream_one(
                     ttfb = time.perf_counter() - t0
                 tail = (tail + chunk)[-200:]
             status = r.status_code
-    except httpx.HTTPError as e:
+    except httpx2.HTTPError as e:
         return {"error": f"{type(e).__name__}: {e}"[:200], "t": time.perf_counter() - t0}
     t = time.perf_counter() - t0
     if status != 200:
@@ -126,10 +128,10 @@ async def _streams(spec: dict[str, Any]) -> dict[str, Any]:
     n = int(spec["n"])
     target = spec["target"]
     data = body(int(spec.get("size", 10_000)), True)
-    limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
-    timeout = httpx.Timeout(spec.get("timeout", 300), connect=60, pool=120)
+    limits = httpx2.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
+    timeout = httpx2.Timeout(spec.get("timeout", 300), connect=60, pool=120)
     opened: list[int] = []
-    async with httpx.AsyncClient(limits=limits, timeout=timeout, trust_env=False) as client:
+    async with httpx2.AsyncClient(limits=limits, timeout=timeout, trust_env=False) as client:
         t0 = time.perf_counter()
         tasks = [asyncio.create_task(_stream_one(client, target, data, opened)) for _ in range(n)]
         all_open = None
@@ -156,12 +158,12 @@ async def _rps(spec: dict[str, Any]) -> dict[str, Any]:
     target, total, conc = spec["target"], int(spec["requests"]), int(spec["concurrency"])
     data = body(int(spec.get("size", 10_000)), False)
     url = target["url"] + "/v1/messages"
-    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
+    limits = httpx2.Limits(max_connections=conc, max_keepalive_connections=conc)
     errors = 0
     done = 0
     times: list[float] = []
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(client: httpx2.AsyncClient) -> None:
         nonlocal errors, done
         while done < total:
             done += 1
@@ -170,11 +172,11 @@ async def _rps(spec: dict[str, Any]) -> dict[str, Any]:
                 r = await client.post(url, content=data, headers=_headers(target))
                 if r.status_code != 200:
                     errors += 1
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 errors += 1
             times.append(time.perf_counter() - t0)
 
-    async with httpx.AsyncClient(limits=limits, timeout=60, trust_env=False) as client:
+    async with httpx2.AsyncClient(limits=limits, timeout=60, trust_env=False) as client:
         for _ in range(min(conc, 8)):  # warm the connections
             await client.post(url, content=data, headers=_headers(target))
         t0 = time.perf_counter()

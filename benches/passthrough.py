@@ -5,9 +5,10 @@
 It reads the request body, forwards it with the client's headers to the upstream, and relays the
 answer: whole, or chunk by chunk when the upstream streams (text/event-stream). No auth, no
 masking, no logs, no metrics: what any Python gateway on Starlette and uvicorn costs at least.
-`MASKGATE_BENCH_CLIENT` picks the upstream client: `httpx` (maskgate's, the default, configured as
-maskgate's make_client), `httpx2` (pydantic's maintained fork, same API) or `aiohttp`; the last
-two are measured only where they are installed (they are not maskgate dependencies).
+`MASKGATE_BENCH_CLIENT` picks the upstream client, configured as maskgate's make_client: `httpx`
+(the default), `httpx2` (pydantic's maintained fork, same API: maskgate's own client) or
+`aiohttp`. httpx and aiohttp are not maskgate dependencies (LiteLLM brings both): each is
+measured where it is installed.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
+import httpx2
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -93,7 +93,7 @@ class Service:
                 if probe(self.url):
                     self.ready_s = time.monotonic() - self.started
                     return self
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 pass
             time.sleep(0.02)
         self.stop()
@@ -135,7 +135,7 @@ class Service:
 
 def _get_ok(path: str, method: str = "GET") -> Callable[[str], bool]:
     def probe(url: str) -> bool:
-        return httpx.request(method, url + path, timeout=2).status_code == 200
+        return httpx2.request(method, url + path, timeout=2).status_code == 200
 
     return probe
 

@@ -688,9 +688,9 @@ class FakeUpstream:
                 proc.stdout.close()
 
     def _call(self, method: str, path: str, body: Json = None) -> Json:
-        import httpx
+        import httpx2
 
-        resp = httpx.request(method, self.url + path, json=body, timeout=10)
+        resp = httpx2.request(method, self.url + path, json=body, timeout=10)
         resp.raise_for_status()
         return resp.json() if resp.content else None
 

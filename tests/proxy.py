@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import httpx2
 
 MASTER_KEY = "test-master-key-" + "x" * 16
 
@@ -75,9 +75,9 @@ class Proxy:
                 if proc.poll() is not None:
                     raise RuntimeError(f"maskgate exited with {proc.returncode}:\n{proxy.logs()}")
                 try:
-                    if httpx.head(proxy.url + "/", timeout=1).status_code == 200:
+                    if httpx2.head(proxy.url + "/", timeout=1).status_code == 200:
                         break
-                except httpx.HTTPError:
+                except httpx2.HTTPError:
                     pass
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"maskgate did not start:\n{proxy.logs()}")

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream, parse_sse, schema_instance, substitute
@@ -32,8 +32,8 @@ def fake(server: FakeUpstream) -> FakeUpstream:
     return server
 
 
-def post(fake: FakeUpstream, body: dict[str, Any], path: str = "/v1/messages", **kw: Any) -> httpx.Response:
-    return httpx.post(fake.url + path, json=body, timeout=10, **kw)
+def post(fake: FakeUpstream, body: dict[str, Any], path: str = "/v1/messages", **kw: Any) -> httpx2.Response:
+    return httpx2.post(fake.url + path, json=body, timeout=10, **kw)
 
 
 def ask(stream: bool = True, text: str = "hi", **extra: Any) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def test_non_stream_message(fake: FakeUpstream) -> None:
 def test_records_requests_and_clears(fake: FakeUpstream) -> None:
     resp = post(fake, ask(text="héllo"), path="/v1/messages?beta=true", headers={"x-api-key": "k1"})
     assert resp.status_code == 200
-    httpx.head(fake.url + "/")
+    httpx2.head(fake.url + "/")
     [first, second] = fake.requests()
     assert first["method"] == "POST" and first["path"] == "/v1/messages" and first["query"] == "beta=true"
     assert first["headers"]["x-api-key"] == "k1"
@@ -152,7 +152,7 @@ def test_when_fifo_and_substitution(fake: FakeUpstream) -> None:
         ]
     )
 
-    def text_of(resp: httpx.Response) -> str:
+    def text_of(resp: httpx2.Response) -> str:
         return "".join(deltas(parse_sse(resp.text), 0, "text"))
 
     assert text_of(post(fake, ask(text="turn-1"))) == "first"
@@ -222,8 +222,8 @@ def test_ping_every(fake: FakeUpstream) -> None:
 def test_drop_after_closes_mid_stream(fake: FakeUpstream) -> None:
     fake.script([{"type": "text", "text": "abcdefgh", "chunk": 1, "drop_after": 4}])
     received = b""
-    with pytest.raises(httpx.RemoteProtocolError):
-        with httpx.stream("POST", fake.url + "/v1/messages", json=ask(), timeout=10) as resp:
+    with pytest.raises(httpx2.RemoteProtocolError):
+        with httpx2.stream("POST", fake.url + "/v1/messages", json=ask(), timeout=10) as resp:
             for piece in resp.iter_raw():
                 received += piece
     assert names(parse_sse(received.decode())) == [
@@ -238,8 +238,8 @@ def test_stall_after_keeps_connection_open(fake: FakeUpstream) -> None:
     fake.script([{"type": "text", "text": "abc", "stall_after": 2}])
     received = b""
     started = time.monotonic()
-    with pytest.raises(httpx.ReadTimeout):
-        with httpx.stream("POST", fake.url + "/v1/messages", json=ask(), timeout=httpx.Timeout(10, read=0.5)) as r:
+    with pytest.raises(httpx2.ReadTimeout):
+        with httpx2.stream("POST", fake.url + "/v1/messages", json=ask(), timeout=httpx2.Timeout(10, read=0.5)) as r:
             for piece in r.iter_raw():
                 received += piece
     assert time.monotonic() - started >= 0.5
@@ -267,7 +267,7 @@ def test_delays_and_extra_headers(fake: FakeUpstream) -> None:
 
 def test_non_stream_drop(fake: FakeUpstream) -> None:
     fake.script([{"type": "text", "text": "x" * 200, "drop_after": 3}])
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises(httpx2.RemoteProtocolError):
         post(fake, ask(stream=False))
 
 
@@ -315,12 +315,12 @@ def test_openai_non_stream(fake: FakeUpstream) -> None:
 
 
 def test_side_endpoints(fake: FakeUpstream) -> None:
-    assert httpx.head(fake.url + "/").status_code == 200
-    assert httpx.head(fake.url + "/api/hello").status_code == 200
+    assert httpx2.head(fake.url + "/").status_code == 200
+    assert httpx2.head(fake.url + "/api/hello").status_code == 200
     assert post(fake, ask(), path="/v1/messages/count_tokens").json()["input_tokens"] > 0
-    models = httpx.get(fake.url + "/v1/models?limit=1000").json()
+    models = httpx2.get(fake.url + "/v1/models?limit=1000").json()
     assert models["data"] and models["has_more"] is False
-    assert httpx.get(fake.url + "/nope").status_code == 404
+    assert httpx2.get(fake.url + "/nope").status_code == 404
     assert [r["path"] for r in fake.requests()] == [
         "/",
         "/api/hello",

@@ -174,14 +174,14 @@ def local_url(host: str, port: int) -> str:
 
 def probe(url: str) -> str | None:
     """`maskgate` when a maskgate answers at `url`, `other` when something else does, None when nothing."""
-    import httpx
+    import httpx2
 
     try:
-        if httpx.head(url + "/", timeout=2).status_code >= 500:
+        if httpx2.head(url + "/", timeout=2).status_code >= 500:
             return "other"
-        health = httpx.get(url + "/health", timeout=5)
+        health = httpx2.get(url + "/health", timeout=5)
         body = health.json() if health.headers.get("content-type", "").startswith("application/json") else {}
-    except httpx.HTTPError:
+    except httpx2.HTTPError:
         return None
     except ValueError:
         return "other"
@@ -191,11 +191,11 @@ def probe(url: str) -> str | None:
 def key_accepted(url: str, key: str) -> bool | None:
     """Whether the maskgate at `url` accepts `key` (its /api/key answers 204 or 401), without a call
     upstream and without counting as a request in its metrics or console."""
-    import httpx
+    import httpx2
 
     try:
-        r = httpx.get(url + "/api/key", headers={"authorization": f"Bearer {key}"}, timeout=5)
-    except httpx.HTTPError:
+        r = httpx2.get(url + "/api/key", headers={"authorization": f"Bearer {key}"}, timeout=5)
+    except httpx2.HTTPError:
         return None
     return False if r.status_code == 401 else True if r.status_code == 204 else None
 
@@ -230,7 +230,9 @@ class BackgroundGateway:
         env = dict(environ)
         env["MASKGATE_MASTER_KEY"] = key
         env.setdefault("MASKGATE_LOG_FORMAT", "json")
+        # One worker whatever MASKGATE_WORKERS says: it serves this one Claude Code.
         cmd = [sys.executable, "-m", "maskgate.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        cmd += ["--workers", "1"]
         with log:
             self.proc = subprocess.Popen(
                 cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -240,16 +242,16 @@ class BackgroundGateway:
     def wait_ready(self) -> None:
         import time
 
-        import httpx
+        import httpx2
 
         deadline = time.monotonic() + self.timeout
         while True:
             if self.proc.poll() is not None:
                 raise SessionError(f"the gateway started for this session exited:\n{self.log_tail()}")
             try:
-                if httpx.head(self.url + "/", timeout=1).status_code == 200:
+                if httpx2.head(self.url + "/", timeout=1).status_code == 200:
                     return
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 pass
             if time.monotonic() > deadline:
                 raise SessionError(f"the gateway started for this session did not answer:\n{self.log_tail()}")
@@ -322,11 +324,11 @@ def _check_upstream(environ: Mapping[str, str]) -> None:
 def _check_store(url: str) -> None:
     """A gateway whose store is down refuses every request (fail closed): say so before Claude Code
     starts retrying them."""
-    import httpx
+    import httpx2
 
     try:
-        body = httpx.get(url + "/health", timeout=5).json()
-    except (httpx.HTTPError, ValueError):
+        body = httpx2.get(url + "/health", timeout=5).json()
+    except (httpx2.HTTPError, ValueError):
         return  # the session will show what is wrong; /health is not the place to guess
     if isinstance(body, dict) and body.get("store") == "unavailable":
         raise SessionError(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,11 +59,10 @@ def _table(columns: Sequence[str], rows: Sequence[Sequence[str]], styles: Sequen
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from maskgate import serve
 
-    from maskgate.server import create_app
-
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    given = (("host", args.host), ("port", args.port), ("workers", args.workers))
+    overrides = {k: v for k, v in given if v is not None}
     try:
         settings = Settings.from_env(**overrides)
     except SettingsError as e:
@@ -73,29 +71,9 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.catalogues:
         # A broken user catalogue is one line here, not a traceback from inside the server's start-up.
         Engine.from_settings(settings)
+    # Before any worker starts: the embedded store and its key file are made here, once.
     _check_store_key(settings)
-    app = create_app(settings)
-
-    class AnnouncingServer(uvicorn.Server):
-        """Says "listening" only once the socket is bound and the app has started, at the bound address."""
-
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets)
-            if not self.started:
-                return
-            bound = [s.getsockname() for srv in self.servers for s in (srv.sockets or ())]
-            host, port = (bound[0][0], bound[0][1]) if bound else (settings.host, settings.port)
-            url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
-            print(f"maskgate listening on {url}", file=sys.stderr)
-            print("Point Claude Code at it:", file=sys.stderr)
-            print(f"  export ANTHROPIC_BASE_URL={url}", file=sys.stderr)
-            print('  export ANTHROPIC_AUTH_TOKEN="$MASKGATE_MASTER_KEY"', file=sys.stderr, flush=True)
-
-    config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5
-    )
-    AnnouncingServer(config).run()  # exits with status 3 when the app or the socket fails to start
-    return 0
+    return serve.run(settings)
 
 
 def _check_store_key(settings: Settings) -> None:
@@ -324,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the gateway")
     serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    serve.add_argument(
+        "--workers", type=int, default=None, help="worker processes on the one port (default 1; MASKGATE_WORKERS)"
+    )
     serve.set_defaults(func=_serve)
     keygen = sub.add_parser("keygen", help="print a new random key (for MASKGATE_MASTER_KEY or MASKGATE_STORE_KEY)")
     keygen.set_defaults(func=_keygen)

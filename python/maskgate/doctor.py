@@ -176,19 +176,21 @@ UPSTREAM_PROBE_SECONDS = 3.0
 
 
 def upstream(settings: Settings) -> Check:
-    """Reachable means any HTTP answer at all, within a few seconds: the key is not sent."""
-    import httpx
+    """Reachable means any HTTP answer at all, within a few seconds: the key is not sent. Asked the
+    way the gateway asks (`upstream.make_client`): directly, whatever proxy variables say, and
+    verified against the system's CA certificates."""
+    import httpx2
 
     try:
-        httpx.get(settings.upstream_url, timeout=UPSTREAM_PROBE_SECONDS)
-    except httpx.HTTPError as e:
-        timed_out = isinstance(e, httpx.TimeoutException)
+        httpx2.get(settings.upstream_url, timeout=UPSTREAM_PROBE_SECONDS, trust_env=False)
+    except httpx2.HTTPError as e:
+        timed_out = isinstance(e, httpx2.TimeoutException)
         reason = f"no answer within {UPSTREAM_PROBE_SECONDS:g} s" if timed_out else type(e).__name__
         return Check(
             "upstream",
             FAIL,
             f"{settings.upstream_url} cannot be reached ({reason})",
-            "check MASKGATE_UPSTREAM_URL, the network, and HTTPS_PROXY if this machine needs one",
+            "check MASKGATE_UPSTREAM_URL, the network and the system's CA certificates (no proxy is used)",
         )
     if not settings.upstream_api_key:
         return Check(
@@ -354,11 +356,11 @@ def claude_setup(environ: Mapping[str, str], settings: Settings | None) -> Check
 
 def _health(url: str) -> str:
     """The store status a maskgate's /health reports ("ok", "unavailable", "wrong key")."""
-    import httpx
+    import httpx2
 
     try:
-        body = httpx.get(url + "/health", timeout=5).json()
-    except (httpx.HTTPError, ValueError):
+        body = httpx2.get(url + "/health", timeout=5).json()
+    except (httpx2.HTTPError, ValueError):
         return "not answering"
     return str(body.get("store", "unknown")) if isinstance(body, dict) else "unknown"
 

@@ -105,6 +105,9 @@ class Settings:
     config_path: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # `maskgate serve`'s worker processes. One by default: it holds hundreds of streams on its
+    # own, and each more keeps its own copy of the mappings in memory (README, `maskgate serve`).
+    workers: int = 1
     max_body_bytes: int = DEFAULT_MAX_BODY
     max_identifiers: int = DEFAULT_MAX_IDENTIFIERS
     max_string_bytes: int = DEFAULT_MAX_STRING
@@ -172,6 +175,7 @@ class Settings:
             "config_path": config_path,
             "host": env.get("MASKGATE_HOST") or server.get("host") or "127.0.0.1",
             "port": num("MASKGATE_PORT", server, "server", "port", 8000, int),
+            "workers": num("MASKGATE_WORKERS", server, "server", "workers", 1, int),
             "max_body_bytes": num("MASKGATE_MAX_BODY_BYTES", server, "server", "max_body_bytes", DEFAULT_MAX_BODY, int),
             "max_identifiers": num(
                 "MASKGATE_MAX_IDENTIFIERS", server, "server", "max_identifiers", DEFAULT_MAX_IDENTIFIERS, int
@@ -223,7 +227,16 @@ def _number(
 # section or key would otherwise be silently ignored, and its default used instead).
 _SCHEMA: dict[str, frozenset[str]] = {
     "server": frozenset(
-        {"host", "port", "max_body_bytes", "max_identifiers", "max_string_bytes", "body_timeout_seconds", "log_format"}
+        {
+            "host",
+            "port",
+            "workers",
+            "max_body_bytes",
+            "max_identifiers",
+            "max_string_bytes",
+            "body_timeout_seconds",
+            "log_format",
+        }
     ),
     "upstream": frozenset({"url", "api_key_env", "timeout_seconds"}),
     "store": frozenset({"redis_url", "redis_prefix", "path", "ttl_seconds"}),
@@ -401,6 +414,10 @@ def _check(s: Settings) -> None:
         )
     if not 1 <= s.port <= 65535:
         raise SettingsError(f"port {s.port} (--port, MASKGATE_PORT or [server] port) is not a TCP port: use 1-65535")
+    if s.workers < 1:
+        raise SettingsError(
+            f"workers {s.workers} (--workers, MASKGATE_WORKERS or [server] workers): use 1 or more worker processes"
+        )
     for name, value in (
         ("MASKGATE_MAX_BODY_BYTES", s.max_body_bytes),
         ("MASKGATE_MAX_IDENTIFIERS", s.max_identifiers),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 
-import httpx
+import httpx2
 
 from maskgate.auth import MASKGATE_KEY_HEADER
 
@@ -95,19 +95,26 @@ def header_wire(text: str, encoding: str) -> str:
 
 
 def wire_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    """Headers as bytes, as they came: httpx would encode a `str` value as ASCII (a 500)."""
+    """Headers as bytes, as they came: httpx2 would encode a `str` value as ASCII (a 500)."""
     return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 
 
-def response_headers(upstream: httpx.Headers) -> dict[str, str]:
+def response_headers(upstream: httpx2.Headers) -> dict[str, str]:
     """Everything the client's retry logic reads (retry-after, x-should-retry, rate limits, ...)."""
     return {k: v for k, v in upstream.items() if k.lower() not in _RESPONSE_DROP}
 
 
-def make_client(timeout: float) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout, connect=10.0, pool=30.0),
-        limits=httpx.Limits(max_connections=2000, max_keepalive_connections=200, keepalive_expiry=30.0),
+def make_client(timeout: float) -> httpx2.AsyncClient:
+    """The one pooled client every upstream request goes through.
+
+    httpx2 rather than httpx: httpcore's pool walks every connection for every queued request
+    whenever a request starts or ends (quadratic, encode/httpcore#1035), which stalled the event
+    loop with hundreds of open streams; httpcore2's does one pass (README, Design notes). No proxy
+    or certificate variables from the environment (`trust_env=False`): the provider is reached
+    directly and verified against the system's CA certificates."""
+    return httpx2.AsyncClient(
+        timeout=httpx2.Timeout(timeout, connect=10.0, pool=30.0),
+        limits=httpx2.Limits(max_connections=2000, max_keepalive_connections=200, keepalive_expiry=30.0),
         http2=False,
         follow_redirects=False,
         trust_env=False,

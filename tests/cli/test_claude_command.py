@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tests.claude_cli import final_result, find_claude
@@ -65,9 +65,9 @@ def session_url(stderr: str) -> str:
 
 def answers(url: str) -> bool:
     try:
-        httpx.head(url + "/", timeout=1)
+        httpx2.head(url + "/", timeout=1)
         return True
-    except httpx.HTTPError:
+    except httpx2.HTTPError:
         return False
 
 

@@ -6,7 +6,7 @@ import json
 import secrets
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from tests.cli.support import SCRIPT, cli_env, run_cli, run_in_terminal
 from tests.fake_upstream import FakeUpstream
@@ -41,7 +41,7 @@ def test_mask_and_unmask_share_the_servers_store(tmp_path: Path) -> None:
 
     with FakeUpstream.start() as fake, Proxy.start(tmp_path, fake.url, {"MASKGATE_HOME": env["MASKGATE_HOME"]}) as p:
         fake.script([{"type": "text", "text": f"{pseudonym} stopped"}])
-        r = httpx.post(
+        r = httpx2.post(
             p.url + "/v1/messages",
             headers={"x-api-key": MASTER_KEY},
             json={"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": f"stop {instance}"}]},

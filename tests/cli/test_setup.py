@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tests.claude_cli import final_result, find_claude, parse_stream_json
@@ -185,9 +185,9 @@ def serve(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            httpx.head(url, timeout=1)
+            httpx2.head(url, timeout=1)
             return proc
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             time.sleep(0.05)
     proc.kill()
     raise RuntimeError(f"maskgate did not start: {log.read_text(errors='replace')}")

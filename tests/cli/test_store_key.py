@@ -10,7 +10,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tests.cli.support import cli_env, run_cli
@@ -45,9 +45,9 @@ def masked_with(tmp_path: Path, store: dict[str, str], key: str, text: str = f"s
     return r.stdout
 
 
-def send(url: str, text: str) -> httpx.Response:
+def send(url: str, text: str) -> httpx2.Response:
     body = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": text}]}
-    return httpx.post(url + "/v1/messages", json=body, headers={"x-api-key": MASTER_KEY}, timeout=30)
+    return httpx2.post(url + "/v1/messages", json=body, headers={"x-api-key": MASTER_KEY}, timeout=30)
 
 
 def _port() -> int:
@@ -117,12 +117,12 @@ def test_health_is_not_ok_when_the_store_changes_keys_under_a_running_gateway(tm
     key = secrets.token_hex(32)
     try:
         with FakeUpstream.start() as fake, Proxy.start(tmp_path, fake.url, {"MASKGATE_STORE_KEY": key, **store}) as p:
-            assert httpx.get(p.url + "/health").json() == {"status": "ok", "store": "ok"}
+            assert httpx2.get(p.url + "/health").json() == {"status": "ok", "store": "ok"}
             for _ in range(2):  # the second one learns the namespace's change mark
                 assert send(p.url, f"stop {INSTANCE}").status_code == 200
             drop_redis_prefix(prefix)
             masked_with(tmp_path, store, secrets.token_hex(32), text="stop i-0fedcba9876543210\n")
-            health = httpx.get(p.url + "/health")
+            health = httpx2.get(p.url + "/health")
             assert health.status_code == 503 and health.json() == {"status": "degraded", "store": "wrong key"}
             # The gateway sees the namespace was recreated, checks the key again, and forwards nothing.
             fake.clear()

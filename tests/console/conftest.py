@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 
 from tests.console.support import ADMIN_KEY, ConsoleClient, console_env
@@ -35,7 +35,7 @@ def admin(console_proxy: Proxy) -> Iterator[ConsoleClient]:
 
 
 @pytest.fixture
-def gateway(console_proxy: Proxy) -> Iterator[httpx.Client]:
+def gateway(console_proxy: Proxy) -> Iterator[httpx2.Client]:
     """Claude Code's side: the client key of the default tenant."""
-    with httpx.Client(base_url=console_proxy.url, headers={"x-api-key": MASTER_KEY}, timeout=30) as c:
+    with httpx2.Client(base_url=console_proxy.url, headers={"x-api-key": MASTER_KEY}, timeout=30) as c:
         yield c

@@ -8,7 +8,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from tests.gateway.support import TENANT_B_KEY
 
@@ -56,7 +56,7 @@ class ConsoleClient:
     """An admin's browser, as far as HTTP goes: cookies kept, forms posted with their CSRF token."""
 
     def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, follow_redirects=False, timeout=30)
+        self.http = httpx2.Client(base_url=url, follow_redirects=False, timeout=30)
 
     def close(self) -> None:
         self.http.close()
@@ -67,7 +67,7 @@ class ConsoleClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def login(self, key: str) -> httpx.Response:
+    def login(self, key: str) -> httpx2.Response:
         form = self.http.get("/console/login")
         assert form.status_code == 200, form.text
         token = re.search(r'name="login_token" value="([^"]+)"', form.text)
@@ -81,8 +81,8 @@ class ConsoleClient:
         assert found
         return found.group(1)
 
-    def post(self, path: str, **data: str) -> httpx.Response:
+    def post(self, path: str, **data: str) -> httpx2.Response:
         return self.http.post(path, data={"csrf": self.csrf(), **data})
 
-    def get(self, path: str) -> httpx.Response:
+    def get(self, path: str) -> httpx2.Response:
         return self.http.get(path)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from tests.console.support import ADMIN_KEY, console_env, messages_body
@@ -91,7 +91,7 @@ def traffic(url: str, fake: FakeUpstream, seconds: float, stop: threading.Event)
     """A little Claude Code-like traffic for the charts: two tenants, streams, a few kinds, an error."""
     deadline = time.monotonic() + seconds
     n = 0
-    with httpx.Client(base_url=url, timeout=30) as c:
+    with httpx2.Client(base_url=url, timeout=30) as c:
         while time.monotonic() < deadline and not stop.is_set():
             ids = new_ids()
             marker = f"turn-{n}-{secrets.token_hex(3)}"  # survives masking, so the fake can match it
@@ -135,7 +135,7 @@ def test_admin_walkthrough(browser: Any, proxy: Proxy, fake: FakeUpstream) -> No
         ids = new_ids()
         fake.script([{"type": "text", "text": "Done with {{first:ec2-\\d+}}", "when": ids["instance"][-10:]}])
         body = messages_body(f"restart {ids['instance']} please", stream=True, model="claude-browser-test")
-        assert httpx.post(proxy.url + "/v1/messages", json=body, headers={"x-api-key": MASTER_KEY}).status_code == 200
+        assert httpx2.post(proxy.url + "/v1/messages", json=body, headers={"x-api-key": MASTER_KEY}).status_code == 200
         row = page.locator("#activity-rows tr", has_text="claude-browser-test")
         expect(row).to_have_count(1, timeout=10_000)
         expect(row).to_contain_text("ec2 ×1")
@@ -177,7 +177,7 @@ def test_admin_walkthrough(browser: Any, proxy: Proxy, fake: FakeUpstream) -> No
             f"Tag instance {cap['instance']} (vpc {cap['vpc']}) and copy s3://{cap['bucket']}/report.csv; "
             f"the deploy key is {cap['key']}"
         )
-        captured = httpx.post(
+        captured = httpx2.post(
             proxy.url + "/v1/messages",
             json=messages_body(text, model="claude-capture-test"),
             headers={"x-api-key": MASTER_KEY},

@@ -6,7 +6,7 @@ import html
 import re
 import time
 
-import httpx
+import httpx2
 from maskgate._core import format_pseudonym
 from maskgate.engine import Engine
 
@@ -35,7 +35,7 @@ def wait_for(check: object, timeout: float = 10.0) -> object:
 
 
 def test_every_page_needs_an_admin_session(console_proxy: Proxy) -> None:
-    with httpx.Client(base_url=console_proxy.url, follow_redirects=False) as anon:
+    with httpx2.Client(base_url=console_proxy.url, follow_redirects=False) as anon:
         for path in PAGES + ["/console/captures/anything"]:
             r = anon.get(path)
             assert r.status_code == 303 and r.headers["location"].endswith("/console/login"), path
@@ -69,12 +69,12 @@ def test_login_refuses_client_keys_and_sets_a_strict_cookie(console_proxy: Proxy
         # Logging out ends the session on the server, not just in this cookie jar.
         stolen = c.http.cookies.get("maskgate_console")
         assert c.post("/console/logout").status_code == 303
-        with httpx.Client(base_url=console_proxy.url, cookies={"maskgate_console": stolen or ""}) as replay:
+        with httpx2.Client(base_url=console_proxy.url, cookies={"maskgate_console": stolen or ""}) as replay:
             assert replay.get("/console/api/activity").status_code == 401
 
 
 def test_login_needs_the_login_form_token(console_proxy: Proxy) -> None:
-    with httpx.Client(base_url=console_proxy.url, follow_redirects=False) as c:
+    with httpx2.Client(base_url=console_proxy.url, follow_redirects=False) as c:
         assert c.post("/console/login", data={"key": ADMIN_KEY}).status_code == 403
 
 
@@ -102,7 +102,7 @@ def test_security_headers_on_every_page(admin: ConsoleClient) -> None:
 
 
 def test_activity_shows_requests_with_kinds_and_never_an_original(
-    admin: ConsoleClient, gateway: httpx.Client, fake: FakeUpstream, console_proxy: Proxy
+    admin: ConsoleClient, gateway: httpx2.Client, fake: FakeUpstream, console_proxy: Proxy
 ) -> None:
     ids = new_ids()
     after = max([r["seq"] for r in admin.get("/console/api/activity").json()["rows"]], default=0)
@@ -128,10 +128,10 @@ def test_activity_shows_requests_with_kinds_and_never_an_original(
         assert original not in console_proxy.logs()
 
 
-def test_scoped_admin_sees_only_their_tenant(console_proxy: Proxy, fake: FakeUpstream, gateway: httpx.Client) -> None:
+def test_scoped_admin_sees_only_their_tenant(console_proxy: Proxy, fake: FakeUpstream, gateway: httpx2.Client) -> None:
     ids = new_ids()
     gateway.post("/v1/messages", json=messages_body(f"default {ids['instance']}"), headers={"x-request-id": "req-a"})
-    with httpx.Client(base_url=console_proxy.url, headers={"x-api-key": TENANT_B_KEY}) as team_b:
+    with httpx2.Client(base_url=console_proxy.url, headers={"x-api-key": TENANT_B_KEY}) as team_b:
         team_b.post("/v1/messages", json=messages_body(f"b {ids['vpc']}"), headers={"x-request-id": "req-b"})
     with ConsoleClient(console_proxy.url) as lead:
         assert lead.login(TEAM_B_ADMIN_KEY).status_code == 303
@@ -144,7 +144,7 @@ def test_scoped_admin_sees_only_their_tenant(console_proxy: Proxy, fake: FakeUps
 
 
 def test_lookup_reveals_in_the_page_only_and_is_audited(
-    admin: ConsoleClient, gateway: httpx.Client, fake: FakeUpstream, console_proxy: Proxy
+    admin: ConsoleClient, gateway: httpx2.Client, fake: FakeUpstream, console_proxy: Proxy
 ) -> None:
     ids = new_ids()
     gateway.post("/v1/messages", json=messages_body(f"reboot {ids['instance']}"))
@@ -188,7 +188,7 @@ def test_catalogue_lists_every_pattern_and_try_it_stores_nothing(admin: ConsoleC
 
 
 def test_capture_window_keeps_both_bodies_sealed_and_side_by_side(
-    admin: ConsoleClient, gateway: httpx.Client, fake: FakeUpstream, console_proxy: Proxy
+    admin: ConsoleClient, gateway: httpx2.Client, fake: FakeUpstream, console_proxy: Proxy
 ) -> None:
     ids = new_ids()
     assert admin.post("/console/captures/start", tenant="default", minutes="5").status_code == 303
@@ -235,7 +235,7 @@ def test_console_is_off_unless_enabled(fake: FakeUpstream, tmp_path: object) -> 
 
     tmp = Path(str(tmp_path))
     with Proxy.start(tmp, fake.url, {"MASKGATE_ADMIN_KEY": ADMIN_KEY}) as p:
-        with httpx.Client(base_url=p.url, follow_redirects=False) as c:
+        with httpx2.Client(base_url=p.url, follow_redirects=False) as c:
             for path in ["/console/", "/console/login", "/console/static/console.js", "/console/api/activity"]:
                 r = c.get(path)
                 assert r.status_code == 404 and r.json()["type"] == "error", path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream
@@ -30,6 +30,6 @@ def proxy(
 
 
 @pytest.fixture
-def client(proxy: Proxy) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=proxy.url, headers={"x-api-key": MASTER_KEY}, timeout=30) as c:
+def client(proxy: Proxy) -> Iterator[httpx2.Client]:
+    with httpx2.Client(base_url=proxy.url, headers={"x-api-key": MASTER_KEY}, timeout=30) as c:
         yield c

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream
@@ -13,7 +13,7 @@ from tests.proxy import MASTER_KEY
 ID = "i-0123456789abcdef0"
 
 
-def shape(r: httpx.Response, status: int, kind: str) -> str:
+def shape(r: httpx2.Response, status: int, kind: str) -> str:
     assert r.status_code == status, r.text
     body = r.json()
     assert body["type"] == "error" and body["error"]["type"] == kind
@@ -39,7 +39,7 @@ def test_rejected_before_the_upstream(
     fake: FakeUpstream, proxy: Any, headers: dict[str, str], content: bytes, status: int, kind: str
 ) -> None:
     headers = {"content-type": "application/json", **headers}
-    r = httpx.post(proxy.url + "/v1/messages", content=content, headers=headers)
+    r = httpx2.post(proxy.url + "/v1/messages", content=content, headers=headers)
     message = shape(r, status, kind)
     assert ID not in message and MASTER_KEY not in message
     assert fake.requests() == []
@@ -47,13 +47,13 @@ def test_rejected_before_the_upstream(
 
 
 def test_unknown_path_and_method(proxy: Any) -> None:
-    shape(httpx.get(proxy.url + "/v2/nothing"), 404, "not_found_error")
-    shape(httpx.get(proxy.url + "/v1/messages"), 405, "invalid_request_error")
+    shape(httpx2.get(proxy.url + "/v2/nothing"), 404, "not_found_error")
+    shape(httpx2.get(proxy.url + "/v1/messages"), 405, "invalid_request_error")
 
 
 def test_over_the_size_limit(fake: FakeUpstream, proxy: Any) -> None:
     big = b'{"messages": [{"role": "user", "content": "' + b"a" * (33 * 1024 * 1024) + b'"}]}'
-    r = httpx.post(
+    r = httpx2.post(
         proxy.url + "/v1/messages", content=big, headers={"x-api-key": MASTER_KEY, "content-type": "application/json"}
     )
     shape(r, 413, "request_too_large")
@@ -64,7 +64,7 @@ def test_upstream_unreachable(tmp_path: Any) -> None:
     from tests.proxy import Proxy, free_port
 
     with Proxy.start(tmp_path, f"http://127.0.0.1:{free_port()}") as p:
-        r = httpx.post(p.url + "/v1/messages", json={"model": "m", "messages": []}, headers={"x-api-key": MASTER_KEY})
+        r = httpx2.post(p.url + "/v1/messages", json={"model": "m", "messages": []}, headers={"x-api-key": MASTER_KEY})
         shape(r, 502, "api_error")
 
 
@@ -73,13 +73,13 @@ def test_store_down_fails_closed(fake: FakeUpstream, tmp_path: Any) -> None:
 
     env = {"MASKGATE_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "MASKGATE_STORE_KEY": "k" * 64}
     with Proxy.start(tmp_path, fake.url, env) as p:
-        r = httpx.post(
+        r = httpx2.post(
             p.url + "/v1/messages",
             json={"model": "m", "messages": [{"role": "user", "content": ID}]},
             headers={"x-api-key": MASTER_KEY},
         )
         shape(r, 503, "api_error")
-        assert httpx.get(p.url + "/health").status_code == 503
+        assert httpx2.get(p.url + "/health").status_code == 503
     assert fake.requests() == []
 
 

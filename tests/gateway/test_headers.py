@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream
@@ -17,7 +17,7 @@ from tests.proxy import MASTER_KEY
 BODY = {"model": "claude-sonnet-4-5", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
 
 
-def refused(r: httpx.Response) -> str:
+def refused(r: httpx2.Response) -> str:
     assert r.status_code == 400, r.text
     body = r.json()
     assert body["type"] == "error" and body["error"]["type"] == "invalid_request_error"
@@ -30,7 +30,7 @@ def refused(r: httpx.Response) -> str:
 )
 @pytest.mark.parametrize("path", ["/v1/messages", "/v1/messages/count_tokens", "/v1/models"])
 def test_verbatim_header_holding_an_original_is_refused(
-    fake: FakeUpstream, client: httpx.Client, proxy: Any, name: str, path: str
+    fake: FakeUpstream, client: httpx2.Client, proxy: Any, name: str, path: str
 ) -> None:
     ids = new_ids()
     value = f"claude-cli/2.0 {ids['key']} {ids['instance']}"
@@ -47,7 +47,7 @@ def test_verbatim_header_holding_an_original_is_refused(
 
 @pytest.mark.parametrize("path", ["/v1/messages", "/v1/models"])
 def test_header_name_holding_an_original_is_refused(
-    fake: FakeUpstream, client: httpx.Client, proxy: Any, path: str
+    fake: FakeUpstream, client: httpx2.Client, proxy: Any, path: str
 ) -> None:
     ids = new_ids()
     headers = {f"x-{ids['instance']}": "1"}
@@ -57,7 +57,7 @@ def test_header_name_holding_an_original_is_refused(
     assert fake.requests() == []
 
 
-def test_protocol_headers_still_go_byte_for_byte(fake: FakeUpstream, client: httpx.Client) -> None:
+def test_protocol_headers_still_go_byte_for_byte(fake: FakeUpstream, client: httpx2.Client) -> None:
     """A known bucket named like a beta's first word (`oauth`) must not block the beta list."""
     r = client.post("/v1/messages", json={**BODY, "messages": [{"role": "user", "content": "aws s3 ls s3://oauth/"}]})
     assert r.status_code == 200, r.text

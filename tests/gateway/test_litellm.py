@@ -6,7 +6,7 @@ import json
 import secrets
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream, parse_sse
@@ -31,8 +31,8 @@ def routed(fake: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield p
 
 
-def ask(proxy: Proxy, text: str, stream: bool) -> httpx.Response:
-    return httpx.post(
+def ask(proxy: Proxy, text: str, stream: bool) -> httpx2.Response:
+    return httpx2.post(
         proxy.url + "/v1/messages",
         json={
             "model": "gpt-test",
@@ -46,7 +46,7 @@ def ask(proxy: Proxy, text: str, stream: bool) -> httpx.Response:
 
 
 def test_models_lists_the_routes(routed: Proxy) -> None:
-    r = httpx.get(routed.url + "/v1/models", headers={"x-api-key": MASTER_KEY})
+    r = httpx2.get(routed.url + "/v1/models", headers={"x-api-key": MASTER_KEY})
     assert [m["id"] for m in r.json()["data"]] == ["gpt-test"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
+import httpx2
 
 from tests.fake_upstream import FakeUpstream, parse_sse
 from tests.gateway.support import TENANT_B_KEY, new_ids
@@ -32,7 +32,7 @@ def recorded_bodies(fake: FakeUpstream, path: str = "/v1/messages") -> list[str]
     return [r["body"] for r in fake.requests(path)]
 
 
-def test_non_streamed_round_trip(fake: FakeUpstream, client: httpx.Client) -> None:
+def test_non_streamed_round_trip(fake: FakeUpstream, client: httpx2.Client) -> None:
     ids = new_ids()
     fake.script([{"type": "text", "text": "Stopped {{first:ec2-\\d+}} in {{first:vpc-\\d+}}."}])
     r = client.post("/v1/messages", json=request(f"Stop {ids['instance']} in {ids['vpc']}"))
@@ -43,7 +43,7 @@ def test_non_streamed_round_trip(fake: FakeUpstream, client: httpx.Client) -> No
     assert json.loads(seen)["messages"][0]["content"].startswith("Stop ec2-")
 
 
-def test_streamed_text_and_tool_call_cut_at_every_offset(fake: FakeUpstream, client: httpx.Client) -> None:
+def test_streamed_text_and_tool_call_cut_at_every_offset(fake: FakeUpstream, client: httpx2.Client) -> None:
     ids = new_ids()
     fake.script(
         [
@@ -82,7 +82,7 @@ def test_streamed_text_and_tool_call_cut_at_every_offset(fake: FakeUpstream, cli
     assert ids["instance"] not in "".join(recorded_bodies(fake))
 
 
-def test_headers_forwarded_and_our_key_is_not(fake: FakeUpstream, client: httpx.Client) -> None:
+def test_headers_forwarded_and_our_key_is_not(fake: FakeUpstream, client: httpx2.Client) -> None:
     r = client.post(
         "/v1/messages?beta=true",
         json=request("hi"),
@@ -99,7 +99,7 @@ def test_headers_forwarded_and_our_key_is_not(fake: FakeUpstream, client: httpx.
 
 
 def test_passthrough_mode_forwards_the_clients_credential(fake: FakeUpstream, proxy: Any) -> None:
-    r = httpx.post(
+    r = httpx2.post(
         proxy.url + "/v1/messages",
         json=request("hi"),
         headers={"authorization": "Bearer sk-ant-oauth-user", "x-maskgate-key": MASTER_KEY},
@@ -111,7 +111,7 @@ def test_passthrough_mode_forwards_the_clients_credential(fake: FakeUpstream, pr
     assert "x-maskgate-key" not in headers and "x-api-key" not in headers
 
 
-def test_upstream_errors_pass_through_unchanged(fake: FakeUpstream, client: httpx.Client) -> None:
+def test_upstream_errors_pass_through_unchanged(fake: FakeUpstream, client: httpx2.Client) -> None:
     body = {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}
     fake.script(
         [
@@ -134,7 +134,7 @@ def test_upstream_errors_pass_through_unchanged(fake: FakeUpstream, client: http
     assert r.headers["anthropic-ratelimit-requests-remaining"] == "0"
 
 
-def test_tenants_never_see_each_others_originals(fake: FakeUpstream, proxy: Any, client: httpx.Client) -> None:
+def test_tenants_never_see_each_others_originals(fake: FakeUpstream, proxy: Any, client: httpx2.Client) -> None:
     ids = new_ids()
     fake.script([{"type": "text", "text": "ok {{first:ec2-\\d+}}"}])
     r = client.post("/v1/messages", json=request(f"look at {ids['instance']}"))
@@ -143,12 +143,12 @@ def test_tenants_never_see_each_others_originals(fake: FakeUpstream, proxy: Any,
     issued = json.loads(recorded_bodies(fake)[0])["messages"][0]["content"].split()[-1]
     # Tenant B sends A's pseudonym and the model echoes it: it must stay a pseudonym.
     fake.script([{"type": "text", "text": f"echo {issued}"}])
-    b = httpx.post(proxy.url + "/v1/messages", json=request(f"what is {issued}"), headers={"x-api-key": TENANT_B_KEY})
+    b = httpx2.post(proxy.url + "/v1/messages", json=request(f"what is {issued}"), headers={"x-api-key": TENANT_B_KEY})
     assert b.json()["content"][0]["text"] == f"echo {issued}"
     assert ids["instance"] not in b.text
 
 
-def test_round_trip_keeps_the_masked_history_byte_identical(fake: FakeUpstream, client: httpx.Client) -> None:
+def test_round_trip_keeps_the_masked_history_byte_identical(fake: FakeUpstream, client: httpx2.Client) -> None:
     ids = new_ids()
     fake.script([{"type": "text", "text": "Use {{first:ec2-\\d+}} with s3://{{first:bucket-\\d+}}/x"}])
     turn1 = request(f"Check {ids['instance']} and s3://{ids['bucket']}/logs")
@@ -168,7 +168,7 @@ def test_round_trip_keeps_the_masked_history_byte_identical(fake: FakeUpstream, 
     assert ids["instance"] not in json.dumps(masked_turn2) and ids["bucket"] not in json.dumps(masked_turn2)
 
 
-def test_count_tokens_is_masked(fake: FakeUpstream, client: httpx.Client) -> None:
+def test_count_tokens_is_masked(fake: FakeUpstream, client: httpx2.Client) -> None:
     ids = new_ids()
     r = client.post(
         "/v1/messages/count_tokens", json={"model": "m", "messages": [{"role": "user", "content": ids["key"]}]}
@@ -178,9 +178,9 @@ def test_count_tokens_is_masked(fake: FakeUpstream, client: httpx.Client) -> Non
     assert ids["key"] not in seen["body"] and "iam-" in seen["body"]
 
 
-def test_probe_health_and_models(client: httpx.Client, proxy: Any) -> None:
-    assert httpx.head(proxy.url + "/").status_code == 200
-    assert httpx.head(proxy.url + "/api/hello").status_code == 200
-    h = httpx.get(proxy.url + "/health")
+def test_probe_health_and_models(client: httpx2.Client, proxy: Any) -> None:
+    assert httpx2.head(proxy.url + "/").status_code == 200
+    assert httpx2.head(proxy.url + "/api/hello").status_code == 200
+    h = httpx2.get(proxy.url + "/health")
     assert h.status_code == 200 and h.json()["store"] == "ok"
     assert client.get("/v1/models?limit=1000").status_code == 200

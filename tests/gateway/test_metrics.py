@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fake_upstream import FakeUpstream
@@ -17,7 +17,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return out
 
 
-def test_metrics_count_requests_kinds_and_streams(fake: FakeUpstream, client: httpx.Client) -> None:
+def test_metrics_count_requests_kinds_and_streams(fake: FakeUpstream, client: httpx2.Client) -> None:
     ids = new_ids()
     before = samples(client.get("/metrics").text)
     fake.script([{"type": "text", "text": "ok {{first:ec2-\\d+}}"}])
@@ -47,7 +47,7 @@ def test_metrics_count_requests_kinds_and_streams(fake: FakeUpstream, client: ht
     assert ids["instance"] not in page.text and "ec2-0" not in page.text
 
 
-def test_the_start_up_key_check_is_not_a_request(client: httpx.Client) -> None:
+def test_the_start_up_key_check_is_not_a_request(client: httpx2.Client) -> None:
     """`maskgate claude` asks a running gateway whether its key is known before starting Claude Code;
     that check is not a client error in the metrics (the console's error chart reads them)."""
     from maskgate.claude import key_accepted

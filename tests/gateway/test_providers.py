@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream, parse_sse
@@ -48,11 +48,11 @@ def model(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def ask(gateway: Proxy, model: str, text: str, stream: bool, path: str = "/v1/messages") -> httpx.Response:
+def ask(gateway: Proxy, model: str, text: str, stream: bool, path: str = "/v1/messages") -> httpx2.Response:
     body: dict[str, Any] = {"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": text}]}
     if path == "/v1/messages":
         body["stream"] = stream
-    return httpx.post(gateway.url + path, json=body, headers={"x-api-key": MASTER_KEY}, timeout=60)
+    return httpx2.post(gateway.url + path, json=body, headers={"x-api-key": MASTER_KEY}, timeout=60)
 
 
 def provider_saw(fake: FakeUpstream, ids: dict[str, str], path: str = "/v1/messages") -> str:
@@ -62,14 +62,14 @@ def provider_saw(fake: FakeUpstream, ids: dict[str, str], path: str = "/v1/messa
     return str(seen["body"])
 
 
-def anthropic_error(r: httpx.Response, status: int, kind: str) -> None:
+def anthropic_error(r: httpx2.Response, status: int, kind: str) -> None:
     assert r.status_code == status, r.text
     body = r.json()
     assert body["type"] == "error" and body["error"]["type"] == kind, body
 
 
 def restored_total(gateway: Proxy) -> float:
-    text = httpx.get(gateway.url + "/metrics").text
+    text = httpx2.get(gateway.url + "/metrics").text
     return sum(float(v) for v in re.findall(r"^maskgate_identifiers_restored_total\{[^}]*\} (\S+)$", text, re.M))
 
 

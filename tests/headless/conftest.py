@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tests.claude_cli import find_claude
@@ -26,9 +26,9 @@ class Headless:
     repos: Path
     outside: Path
 
-    def post(self, path: str, body: dict[str, object], key: str = ADMIN_KEY, accept: str = "") -> httpx.Response:
+    def post(self, path: str, body: dict[str, object], key: str = ADMIN_KEY, accept: str = "") -> httpx2.Response:
         headers = {"x-api-key": key, **({"accept": accept} if accept else {})}
-        return httpx.post(self.proxy.url + path, json=body, headers=headers, timeout=90)
+        return httpx2.post(self.proxy.url + path, json=body, headers=headers, timeout=90)
 
 
 @pytest.fixture(scope="session")

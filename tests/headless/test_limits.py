@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream, parse_sse
@@ -98,7 +98,7 @@ def test_client_disconnect_kills_the_process_tree(
 
 def test_concurrency_limit(fake: FakeUpstream, headless: Headless, workdir: Path) -> None:
     fake.script([{"type": "text", "text": "slow", "headers_delay": 3}])
-    first: dict[str, httpx.Response] = {}
+    first: dict[str, httpx2.Response] = {}
     thread = threading.Thread(
         target=lambda: first.setdefault("r", headless.post("/v1/claude-code", {"prompt": "one"})), daemon=True
     )

@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream
@@ -51,7 +51,7 @@ def test_only_the_admin_key_is_accepted(headless: Headless, key: str) -> None:
     assert r.status_code == 401, r.text
     assert r.json()["error"]["type"] == "authentication_error"
     headers = {"authorization": f"Bearer {key}"} if key else {}
-    r = httpx.post(
+    r = httpx2.post(
         headless.proxy.url + "/v1/claude-code/analyze", json={"path": "app", "question": "?"}, headers=headers
     )
     assert r.status_code == 401
@@ -59,7 +59,7 @@ def test_only_the_admin_key_is_accepted(headless: Headless, key: str) -> None:
 
 def test_admin_key_is_not_a_client_key(headless: Headless) -> None:
     """The admin key runs agents; it does not buy plain gateway access (or the other way round)."""
-    r = httpx.post(
+    r = httpx2.post(
         headless.proxy.url + "/v1/messages",
         json={"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]},
         headers={"x-api-key": ADMIN_KEY},
@@ -88,9 +88,9 @@ def test_bad_requests(headless: Headless, body: dict[str, object], fragment: str
 
 
 def test_not_json(headless: Headless) -> None:
-    r = httpx.post(headless.proxy.url + "/v1/claude-code", content=b"{", headers={"x-api-key": ADMIN_KEY})
+    r = httpx2.post(headless.proxy.url + "/v1/claude-code", content=b"{", headers={"x-api-key": ADMIN_KEY})
     assert r.status_code == 400
-    r = httpx.post(
+    r = httpx2.post(
         headless.proxy.url + "/v1/claude-code",
         content=b"prompt",
         headers={"x-api-key": ADMIN_KEY, "content-type": "text/plain"},
@@ -102,7 +102,7 @@ def test_disabled_endpoint(fake: FakeUpstream, tmp_path: Path) -> None:
     """Off by default: even the right-looking request gets a 404, and nothing runs."""
     with Proxy.start(tmp_path, fake.url, {"MASKGATE_STORE_KEY": secrets.token_hex(32)}) as proxy:
         for path in ("/v1/claude-code", "/v1/claude-code/analyze"):
-            r = httpx.post(proxy.url + path, json={"prompt": "hi"}, headers={"x-api-key": MASTER_KEY})
+            r = httpx2.post(proxy.url + path, json={"prompt": "hi"}, headers={"x-api-key": MASTER_KEY})
             assert r.status_code == 404, r.text
             assert "off" in r.json()["error"]["message"]
     assert fake.requests() == []

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import httpx2
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
@@ -116,14 +116,14 @@ def streamed_text(body: str) -> str:
     )
 
 
-def reply_text(r: httpx.Response) -> str:
+def reply_text(r: httpx2.Response) -> str:
     """The text a client got back, streamed or not."""
     if r.headers.get("content-type", "").startswith("text/event-stream"):
         return streamed_text(r.text)
     return "".join(b.get("text", "") for b in r.json()["content"] if b.get("type") == "text")
 
 
-def reply_tool_uses(r: httpx.Response) -> list[dict[str, Any]]:
+def reply_tool_uses(r: httpx2.Response) -> list[dict[str, Any]]:
     """The tool calls a client got back, streamed (inputs rebuilt from their fragments) or not."""
     if not r.headers.get("content-type", "").startswith("text/event-stream"):
         return [b for b in r.json()["content"] if b.get("type") == "tool_use"]
@@ -157,10 +157,10 @@ class Leaks:
     admin: ConsoleClient
     home: Path
     redis_prefix: str | None = None
-    http: httpx.Client = field(init=False)
+    http: httpx2.Client = field(init=False)
 
     def __post_init__(self) -> None:
-        self.http = httpx.Client(base_url=self.proxy.url, headers={"x-api-key": MASTER_KEY}, timeout=60)
+        self.http = httpx2.Client(base_url=self.proxy.url, headers={"x-api-key": MASTER_KEY}, timeout=60)
 
     def close(self) -> None:
         self.http.close()
@@ -174,7 +174,7 @@ class Leaks:
         path: str = "/v1/messages",
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
-    ) -> tuple[httpx.Response, list[dict[str, Any]]]:
+    ) -> tuple[httpx2.Response, list[dict[str, Any]]]:
         """One request through the gateway: the client's response and what the provider recorded."""
         self.fake.clear()
         if replies:

@@ -2,7 +2,8 @@
 by every other gateway when it comes back bare, on the very next request.
 
 Real processes: 3 `maskgate serve` on one embedded SQLite store, on one Redis and on one Redis
-Cluster (a case uses 2 or 3 of them), and `uvicorn maskgate.server:app --workers 2`. The processes
+Cluster (a case uses 2 or 3 of them), `uvicorn maskgate.server:app --workers 2` and `maskgate serve
+--workers 2`. The processes
 live as long as the module; hypothesis draws fresh AWS material for every example, so each example
 is the first time any process sees its values. What the provider recorded, every gateway's log,
 the store's files and every Redis key must hold no original.
@@ -19,7 +20,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -61,12 +62,12 @@ class Fleet:
     data: Path
     redis_url: str | None = None
     redis_prefix: str | None = None
-    clients: list[httpx.Client] = field(default_factory=list)
+    clients: list[httpx2.Client] = field(default_factory=list)
 
-    def send(self, gateway: Proxy, content: str) -> httpx.Response:
+    def send(self, gateway: Proxy, content: str) -> httpx2.Response:
         """One request on a new connection; the provider answers with the text it saw, so the round
         trip is checked too."""
-        with httpx.Client(base_url=gateway.url, headers={"x-api-key": MASTER_KEY}, timeout=60) as c:
+        with httpx2.Client(base_url=gateway.url, headers={"x-api-key": MASTER_KEY}, timeout=60) as c:
             r = c.post("/v1/messages", json=messages([text(content)]), headers={"connection": "close"})
         assert r.status_code == 200, r.text[:300]
         assert reply_text(r) == content, "the client must get back exactly what it sent"
@@ -103,6 +104,10 @@ def _workers(port: int) -> list[str]:
     return [sys.executable, "-m", "uvicorn", "maskgate.server:app", "--port", str(port), "--workers", "2"]
 
 
+def _serve_workers(port: int) -> list[str]:
+    return [*_serve(port), "--workers", "2"]
+
+
 @pytest.fixture(scope="module")
 def fleet(
     request: pytest.FixtureRequest, fake: FakeUpstream, tmp_path_factory: pytest.TempPathFactory
@@ -125,7 +130,7 @@ def fleet(
             env |= {"MASKGATE_REDIS_URL": url, "MASKGATE_REDIS_PREFIX": prefix}
             if kind == "redis":
                 stack.callback(drop_redis_prefix, prefix)
-        count, command = (1, _workers) if kind == "workers" else (GATEWAYS, _serve)
+        count, command = {"workers": (1, _workers), "serve-workers": (1, _serve_workers)}.get(kind, (GATEWAYS, _serve))
         gateways = []
         for i in range(count):
             home = base / f"gateway-{i}"
@@ -152,12 +157,13 @@ def test_learned_by_one_gateway_masked_bare_by_the_others(
     fleet.assert_clean(fake, [a.secret, a.account])
 
 
-@pytest.mark.parametrize("fleet", ["workers"], indirect=True, scope="module")
+@pytest.mark.parametrize("fleet", ["workers", "serve-workers"], indirect=True, scope="module")
 @FEW
 @given(a=aws)
 def test_learned_by_one_worker_masked_bare_by_the_other(fleet: Fleet, fake: FakeUpstream, a: Aws) -> None:
-    """uvicorn --workers 2: the kernel picks the worker, so bare requests go on new connections
-    until one was served by the other worker (told apart by their connections to the provider)."""
+    """Two workers (uvicorn's, `maskgate serve`'s): the kernel picks the worker, so bare requests go
+    on new connections until one was served by the other worker (told apart by their connections
+    to the provider)."""
     [gateway] = fleet.gateways
     fake.clear()
     fake.script([echo_text("/messages/0/content/0/text")] * 60)

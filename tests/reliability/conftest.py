@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tests.proxy import MASTER_KEY, Proxy, drop_redis_prefix
@@ -59,7 +59,7 @@ class Watch:
     def text(self, label: str, value: str) -> None:
         self.texts.append((label, value))
 
-    def response(self, r: httpx.Response) -> None:
+    def response(self, r: httpx2.Response) -> None:
         """Error bodies (and headers) are part of what must never carry an original."""
         if r.status_code >= 400:
             self.text(f"error body {r.status_code}", r.text + repr(dict(r.headers)))
@@ -128,8 +128,8 @@ def start_proxy(watch: Watch, tmp_path: Path) -> ProxyFactory:
                     yield proxy
                 finally:
                     try:
-                        watch.text(f"metrics of {proxy.url}", httpx.get(proxy.url + "/metrics", timeout=10).text)
-                    except httpx.HTTPError:
+                        watch.text(f"metrics of {proxy.url}", httpx2.get(proxy.url + "/metrics", timeout=10).text)
+                    except httpx2.HTTPError:
                         pass
         finally:
             if redis_prefix and store == "redis" and cleanup:
@@ -139,11 +139,11 @@ def start_proxy(watch: Watch, tmp_path: Path) -> ProxyFactory:
 
 
 @pytest.fixture
-def client_for() -> Iterator[Callable[[Proxy], httpx.Client]]:
-    made: list[httpx.Client] = []
+def client_for() -> Iterator[Callable[[Proxy], httpx2.Client]]:
+    made: list[httpx2.Client] = []
 
-    def make(proxy: Proxy, key: str = MASTER_KEY, timeout: float = 60) -> httpx.Client:
-        c = httpx.Client(base_url=proxy.url, headers={"x-api-key": key}, timeout=timeout)
+    def make(proxy: Proxy, key: str = MASTER_KEY, timeout: float = 60) -> httpx2.Client:
+        c = httpx2.Client(base_url=proxy.url, headers={"x-api-key": key}, timeout=timeout)
         made.append(c)
         return c
 

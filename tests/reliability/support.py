@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from tests.fake_upstream import parse_sse
 from tests.ports import spare_port, wait_port
@@ -85,7 +85,7 @@ def stream_text(events: list[tuple[str, Any]]) -> str:
     return "".join(d["delta"].get("text", "") for n, d in events if n == "content_block_delta" and isinstance(d, dict))
 
 
-def assert_anthropic_error(r: httpx.Response, status: int, kind: str | None = None) -> str:
+def assert_anthropic_error(r: httpx2.Response, status: int, kind: str | None = None) -> str:
     assert r.status_code == status, (r.status_code, r.text[:500])
     body = r.json()
     assert body["type"] == "error", body

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream
@@ -28,7 +28,7 @@ def proxy(fake: FakeUpstream, start_proxy: ProxyFactory) -> Iterator[Proxy]:
 
 
 def open_streams(proxy: Proxy) -> float:
-    for line in httpx.get(proxy.url + "/metrics").text.splitlines():
+    for line in httpx2.get(proxy.url + "/metrics").text.splitlines():
         if line.startswith("maskgate_open_streams "):
             return float(line.split()[1])
     raise AssertionError("no maskgate_open_streams")
@@ -41,7 +41,7 @@ def raw_request(proxy: Proxy, body: bytes, declared: int | None = None) -> socke
 
 def test_disconnect_mid_stream_cancels_the_upstream_request(fake: FakeUpstream, proxy: Proxy, watch: Watch) -> None:
     fake.script([{"type": "text", "text": "Stopping {{first:ec2-\\d+}} now", "chunk": 4, "stall_after": 4}])
-    with httpx.Client(base_url=proxy.url, headers=auth(), timeout=30) as c:
+    with httpx2.Client(base_url=proxy.url, headers=auth(), timeout=30) as c:
         with c.stream("POST", "/v1/messages", json=messages(id_text(watch.ids()), True)) as r:
             assert r.status_code == 200
             chunks = r.iter_text()  # kept: dropping a half-read iterator closes the connection
@@ -88,7 +88,7 @@ def test_body_shorter_than_declared_then_gone(fake: FakeUpstream, proxy: Proxy, 
     sock = raw_request(proxy, b'{"model": "m", "messages": [', declared=5000)
     sock.close()
     time.sleep(0.2)
-    r = httpx.post(proxy.url + "/v1/messages", json=messages(id_text(watch.ids())), headers=auth())
+    r = httpx2.post(proxy.url + "/v1/messages", json=messages(id_text(watch.ids())), headers=auth())
     assert r.status_code == 200
     assert len(fake.requests("/v1/messages")) == 1
 
@@ -143,7 +143,7 @@ def test_thousands_of_aborted_requests_leave_memory_flat(fake: FakeUpstream, pro
     grown = rss_bytes(proxy.proc.pid) - baseline
     # The gateway still works, holds no upstream connection for the aborted requests, and its
     # memory did not grow with the number of requests (a leak of even 10 KiB each would show).
-    r = httpx.post(proxy.url + "/v1/messages", json=messages(text), headers=auth())
+    r = httpx2.post(proxy.url + "/v1/messages", json=messages(text), headers=auth())
     assert r.status_code == 200
     assert wait_until(lambda: tcp_connections(proxy.proc.pid, fake.port) <= 2, limit=30)
     assert grown < max(16 << 20, ABORTS * 5 << 10), f"RSS grew by {grown >> 10} KiB over {ABORTS} aborted requests"

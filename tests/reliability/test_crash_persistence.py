@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream
@@ -67,12 +67,12 @@ def hammer(proxy: Proxy, ledger: Ledger, watch: Watch, count: int, threads: int 
     statuses: list[int] = []
 
     def worker() -> None:
-        with httpx.Client(base_url=proxy.url, headers=auth(), timeout=30) as c:
+        with httpx2.Client(base_url=proxy.url, headers=auth(), timeout=30) as c:
             for _ in range(count // threads):
                 tag, text = ledger.body(watch)
                 try:
                     status = c.post("/v1/messages", json=messages(text)).status_code
-                except httpx.HTTPError:
+                except httpx2.HTTPError:
                     status = 0
                 statuses.append(status)
                 if status == 200:
@@ -93,7 +93,7 @@ def confirm_all(proxy: Proxy, fake: FakeUpstream, ledger: Ledger, expected: dict
     fake.clear()
     check = Ledger()
     check.sent["tagcheck"] = originals
-    r = httpx.post(proxy.url + "/v1/messages", json=messages("tagcheck " + " ".join(originals)), headers=auth())
+    r = httpx2.post(proxy.url + "/v1/messages", json=messages("tagcheck " + " ".join(originals)), headers=auth())
     assert r.status_code == 200, r.text
     now = dict(check.pairs(fake))
     lost = [o for o in originals if now[o] != expected[o]]
@@ -152,7 +152,7 @@ def test_redis_that_lost_its_data_never_reissues_a_pseudonym_the_gateway_gave_ou
         hammer(proxy, ledger, watch, 20, threads=1)
         redis.kill()
         redis.start()
-        assert wait_until(lambda: httpx.get(proxy.url + "/health").status_code == 200)
+        assert wait_until(lambda: httpx2.get(proxy.url + "/health").status_code == 200)
         hammer(proxy, ledger, watch, 20, threads=1)
         seen = ledger.pairs(fake)
         to_original: dict[str, str] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream
@@ -27,14 +27,14 @@ def proxy(fake: FakeUpstream, start_proxy: ProxyFactory) -> Iterator[Proxy]:
         yield p
 
 
-def post(proxy: Proxy, watch: Watch, **kw: object) -> httpx.Response:
-    r = httpx.post(proxy.url + "/v1/messages", headers={**auth(), "content-type": "application/json"}, **kw)  # type: ignore[arg-type]
+def post(proxy: Proxy, watch: Watch, **kw: object) -> httpx2.Response:
+    r = httpx2.post(proxy.url + "/v1/messages", headers={**auth(), "content-type": "application/json"}, **kw)  # type: ignore[arg-type]
     watch.response(r)
     return r
 
 
 def store_writes(proxy: Proxy) -> float:
-    for line in httpx.get(proxy.url + "/metrics").text.splitlines():
+    for line in httpx2.get(proxy.url + "/metrics").text.splitlines():
         if line.startswith('maskgate_store_operations_total{op="get_or_create"}'):
             return float(line.split()[1])
     return 0.0

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -234,13 +234,13 @@ def test_gateway_masks_and_restores_whole_requests(echo: str, echo_proxy: Proxy,
         if stream:
             raw = b'{"stream":true,' + raw[1:]
         headers = {**auth(), "content-type": "application/json", "x-echo-chunk": str(chunk)}
-        r = httpx.post(echo_proxy.url + "/v1/messages", content=raw, headers=headers, timeout=60)
+        r = httpx2.post(echo_proxy.url + "/v1/messages", content=raw, headers=headers, timeout=60)
         assert r.status_code == 200, r.text[:300]
         if stream:
             assert from_stream(r.text) == (text, args)
         else:
             content = r.json()["content"]
             assert (content[0]["text"], content[1]["input"]) == (text, args)
-        assert_masked(httpx.get(echo + "/_last").content, planted)
+        assert_masked(httpx2.get(echo + "/_last").content, planted)
 
     run()

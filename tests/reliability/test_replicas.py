@@ -10,7 +10,7 @@ import threading
 from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream
@@ -33,7 +33,7 @@ def hammer(proxies: list[Proxy], originals: list[str]) -> list[tuple[str, list[s
     def worker(proxy: Proxy, seed: int) -> None:
         order = list(originals)
         random.Random(seed).shuffle(order)
-        with httpx.Client(base_url=proxy.url, headers=auth(), timeout=60) as c:
+        with httpx2.Client(base_url=proxy.url, headers=auth(), timeout=60) as c:
             start.wait(30)
             for i in range(0, len(order), BATCH):
                 batch = order[i : i + BATCH]

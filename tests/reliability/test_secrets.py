@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from maskgate.auth import _match, authenticate
 from maskgate.settings import Tenant
@@ -47,7 +47,7 @@ def realistic_session(proxy: Proxy, fake: FakeUpstream, watch: Watch) -> list[st
         ]
         fake.script([{"type": "text", "text": "done with {{first:ec2-\\d+}}"}])
         key = MASTER_KEY if turn % 3 else TENANT_B_KEY
-        r = httpx.post(proxy.url + "/v1/messages", json=body, headers=auth(key), timeout=30)
+        r = httpx2.post(proxy.url + "/v1/messages", json=body, headers=auth(key), timeout=30)
         assert r.status_code == 200
     return originals
 
@@ -104,8 +104,8 @@ def test_keys_are_never_logged(fake: FakeUpstream, start_proxy: ProxyFactory, wa
                 {"authorization": f"Bearer {MASTER_KEY}x"},
                 {},
             ):
-                httpx.post(proxy.url + "/v1/messages", json=messages(id_text(watch.ids())), headers=headers)
-            httpx.post(proxy.url + "/v1/messages", content=b"{broken", headers=auth())
+                httpx2.post(proxy.url + "/v1/messages", json=messages(id_text(watch.ids())), headers=headers)
+            httpx2.post(proxy.url + "/v1/messages", content=b"{broken", headers=auth())
             log = proxy.logs()
         for key in (MASTER_KEY, TENANT_B_KEY, store_key, "sk-upstream-test"):
             assert key not in log, f"a key is in the {fmt} log"
@@ -152,7 +152,7 @@ def test_store_key_rotation_with_a_grace_period_and_rekey(
 
     def masked_with(proxy: Proxy) -> str:
         fake.clear()
-        r = httpx.post(proxy.url + "/v1/messages", json=messages(id_text(ids)), headers=auth())
+        r = httpx2.post(proxy.url + "/v1/messages", json=messages(id_text(ids)), headers=auth())
         assert r.status_code == 200
         return str(json.loads(fake.requests("/v1/messages")[0]["body"])["messages"][0]["content"])
 

@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream
@@ -72,7 +72,7 @@ def soak(proxy: Proxy, fake: FakeUpstream, store: str, count: int, limit_seconds
     report.rss_start_mb = rss_bytes(proxy.proc.pid) / 2**20
     started = time.monotonic()
 
-    def one(c: httpx.Client, size: str) -> None:
+    def one(c: httpx2.Client, size: str) -> None:
         picked = rng.sample(ids, {"small": 2, "medium": 40, "large": 200}[size])
         filler = {"small": 1, "medium": 2000, "large": 20000}[size]
         text = "Fix " + " and ".join(picked) + ". " + "context line\n" * filler
@@ -83,7 +83,7 @@ def soak(proxy: Proxy, fake: FakeUpstream, store: str, count: int, limit_seconds
             ok = r.status_code == 200 and events and events[-1][0] == "message_stop"
             restored = ok and stream_text(events).startswith(f"Done: {picked[0]} ")
             problem = None if restored else f"{r.status_code} {r.text[-200:]!r}"
-        except httpx.HTTPError as e:
+        except httpx2.HTTPError as e:
             problem = type(e).__name__
         ms = (time.perf_counter() - t0) * 1000
         with lock:
@@ -95,7 +95,7 @@ def soak(proxy: Proxy, fake: FakeUpstream, store: str, count: int, limit_seconds
                     report.error_samples.append(problem)
 
     def worker() -> None:
-        with httpx.Client(base_url=proxy.url, headers=auth(), timeout=120) as c:
+        with httpx2.Client(base_url=proxy.url, headers=auth(), timeout=120) as c:
             for i in next_index:
                 if time.monotonic() > deadline:
                     return

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream
@@ -34,7 +34,7 @@ def ask(proxy: Proxy, key: str, body: dict[str, Any], watch: Watch) -> str:
     """The whole reply as text (stream or not), for searching."""
     passthrough = {"x-maskgate-key": TENANT_B_KEY, "authorization": "Bearer sk-ant-b"}
     headers = passthrough if key == "passthrough-b" else auth(key)
-    r = httpx.post(proxy.url + "/v1/messages", json=body, headers=headers, timeout=60)
+    r = httpx2.post(proxy.url + "/v1/messages", json=body, headers=headers, timeout=60)
     watch.response(r)
     assert r.status_code == 200, r.text
     if body.get("stream"):
@@ -52,7 +52,7 @@ def tenant_a_originals(proxy: Proxy, fake: FakeUpstream, watch: Watch, rounds: i
     for _ in range(rounds):
         ids = watch.ids()
         originals += ids.values()
-        r = httpx.post(proxy.url + "/v1/messages", json=messages(id_text(ids)), headers=auth(MASTER_KEY))
+        r = httpx2.post(proxy.url + "/v1/messages", json=messages(id_text(ids)), headers=auth(MASTER_KEY))
         assert r.status_code == 200
     fake.clear()
     return originals
@@ -78,7 +78,7 @@ def test_pseudonym_lookalikes_are_never_restored(fake: FakeUpstream, proxy: Prox
 def test_only_what_this_request_sent_is_restored(fake: FakeUpstream, proxy: Proxy, watch: Watch) -> None:
     """A sends X and, beside it, the pseudonym its earlier original Y has: X comes back, Y does not."""
     first = watch.ids()
-    r = httpx.post(proxy.url + "/v1/messages", json=messages(f"stop {first['instance']}"), headers=auth())
+    r = httpx2.post(proxy.url + "/v1/messages", json=messages(f"stop {first['instance']}"), headers=auth())
     assert r.status_code == 200
     y_pseudonym = json.loads(fake.requests("/v1/messages")[-1]["body"])["messages"][0]["content"].split()[-1]
     second = watch.ids()
@@ -91,7 +91,7 @@ def test_only_what_this_request_sent_is_restored(fake: FakeUpstream, proxy: Prox
 
 def test_tenant_b_cannot_reach_tenant_a_by_any_route(fake: FakeUpstream, proxy: Proxy, watch: Watch) -> None:
     originals = tenant_a_originals(proxy, fake, watch)
-    b = httpx.Client(base_url=proxy.url, headers=auth(TENANT_B_KEY), timeout=60)
+    b = httpx2.Client(base_url=proxy.url, headers=auth(TENANT_B_KEY), timeout=60)
     seen: list[str] = []
     body = messages(f"lookup {SWEEP}")
     body["system"] = [{"type": "text", "text": SWEEP}]

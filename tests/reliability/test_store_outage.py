@@ -6,7 +6,7 @@ import json
 import threading
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream
@@ -38,7 +38,7 @@ def test_redis_outage_fails_closed_finishes_streams_and_recovers(
     fake: FakeUpstream, start_proxy: ProxyFactory, watch: Watch, tmp_path: Path
 ) -> None:
     with private_redis(tmp_path / "redis") as redis, start_proxy(fake.url, store=redis.url) as proxy:
-        client = httpx.Client(base_url=proxy.url, headers=auth(), timeout=30)
+        client = httpx2.Client(base_url=proxy.url, headers=auth(), timeout=30)
         before = watch.ids()
         r = client.post("/v1/messages", json=messages("before: " + id_text(before)))
         assert r.status_code == 200, r.text
@@ -79,11 +79,11 @@ def test_redis_outage_fails_closed_finishes_streams_and_recovers(
         r = client.post("/v1/messages/count_tokens", json=messages("during: " + id_text(during)))
         assert_anthropic_error(r, 503)
         assert fake.requests() == [], "a request went upstream while the store was down"
-        assert httpx.get(proxy.url + "/health").status_code == 503
+        assert httpx2.get(proxy.url + "/health").status_code == 503
 
         # Back (same data directory, AOF): served again by the same process, no restart.
         redis.start()
-        assert wait_until(lambda: httpx.get(proxy.url + "/health").status_code == 200, limit=60)
+        assert wait_until(lambda: httpx2.get(proxy.url + "/health").status_code == 200, limit=60)
         r = client.post("/v1/messages", json=messages("after: " + id_text(during)))
         assert r.status_code == 200, r.text
         r = client.post("/v1/messages", json=messages("before: " + id_text(before)))
@@ -99,19 +99,19 @@ def test_mappings_survive_the_outage_for_a_new_replica(
     ids = watch.ids()
     with private_redis(tmp_path / "redis") as redis:
         with start_proxy(fake.url, store=redis.url, store_key=key, prefix="outage:") as first:
-            r = httpx.post(first.url + "/v1/messages", json=messages("x: " + id_text(ids)), headers=auth())
+            r = httpx2.post(first.url + "/v1/messages", json=messages("x: " + id_text(ids)), headers=auth())
             assert r.status_code == 200
             seen_first = pseudonym_of(fake, "x: ")
             redis.kill()
-            r = httpx.post(first.url + "/v1/messages", json=messages("y: " + id_text(watch.ids())), headers=auth())
+            r = httpx2.post(first.url + "/v1/messages", json=messages("y: " + id_text(watch.ids())), headers=auth())
             watch.response(r)
             assert_anthropic_error(r, 503)
             redis.start()
         with start_proxy(fake.url, store=redis.url, store_key=key, prefix="outage:") as second:
             # A new original first: in an empty namespace it would take the numbers X had.
-            r = httpx.post(second.url + "/v1/messages", json=messages("z: " + id_text(watch.ids())), headers=auth())
+            r = httpx2.post(second.url + "/v1/messages", json=messages("z: " + id_text(watch.ids())), headers=auth())
             assert r.status_code == 200
-            r = httpx.post(second.url + "/v1/messages", json=messages("x: " + id_text(ids)), headers=auth())
+            r = httpx2.post(second.url + "/v1/messages", json=messages("x: " + id_text(ids)), headers=auth())
             assert r.status_code == 200
             assert pseudonym_of(fake, "x: ") == seen_first
             assert json.dumps(fake.requests()).count(ids["instance"]) == 0

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from tests.fake_upstream import FakeUpstream
@@ -33,8 +33,8 @@ def proxy(fake: FakeUpstream, start_proxy: ProxyFactory) -> Iterator[Proxy]:
         yield p
 
 
-def post(proxy: Proxy, body: dict[str, Any], watch: Watch) -> httpx.Response:
-    r = httpx.post(proxy.url + "/v1/messages", json=body, headers=auth(), timeout=60)
+def post(proxy: Proxy, body: dict[str, Any], watch: Watch) -> httpx2.Response:
+    r = httpx2.post(proxy.url + "/v1/messages", json=body, headers=auth(), timeout=60)
     watch.response(r)
     return r
 
@@ -170,5 +170,5 @@ def test_no_upstream_connection_is_leaked(fake: FakeUpstream, proxy: Proxy, watc
     assert wait_until(lambda: upstream_connections(proxy, fake) <= max(after_one, 2), limit=20), (
         f"{upstream_connections(proxy, fake)} connections to the provider after 9 rounds, {after_one} after 1"
     )
-    metrics = httpx.get(proxy.url + "/metrics").text
+    metrics = httpx2.get(proxy.url + "/metrics").text
     assert "maskgate_open_streams 0.0" in metrics

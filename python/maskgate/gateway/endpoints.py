@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import anyio
-import httpx
+import httpx2
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -69,7 +69,7 @@ async def models(request: Request) -> Response:
         url = upstream_url(gateway.settings.upstream_url, request.url.path, query)
         try:
             upstream = await gateway.upstream.client.get(url, headers=wire_headers(headers))
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             raise ApiError(502, "upstream unreachable") from None
         return Response(upstream.content, upstream.status_code, response_headers(upstream.headers))
     first, last = data[0]["id"], data[-1]["id"]

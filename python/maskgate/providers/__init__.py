@@ -3,7 +3,7 @@
 A `Provider` takes a masked request (`Outgoing`) and gives back a `Reply`: a whole body, or a
 stream of bytes the gateway unmasks on the way to the client. When the provider does not answer
 at all it raises `ApiError` (502, 504); an answer of its own, errors included, is a `Reply`.
-`anthropic.AnthropicProvider` forwards byte-exact over httpx; `litellm.LiteLLMProvider` reaches
+`anthropic.AnthropicProvider` forwards byte-exact over httpx2; `litellm.LiteLLMProvider` reaches
 other providers through LiteLLM. A test fakes one with any object of this shape.
 """
 

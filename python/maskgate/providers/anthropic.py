@@ -1,11 +1,11 @@
 """The default provider: an Anthropic-compatible upstream, forwarded byte-exact over one pooled
-httpx client."""
+httpx2 client."""
 
 from __future__ import annotations
 
 import time
 
-import httpx
+import httpx2
 
 from maskgate.errors import ApiError
 from maskgate.providers import Outgoing, Reply
@@ -15,19 +15,19 @@ from maskgate.upstream import is_event_stream, make_client, response_headers, up
 class AnthropicProvider:
     name = "anthropic"
 
-    def __init__(self, base_url: str, timeout: float, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, base_url: str, timeout: float, client: httpx2.AsyncClient | None = None) -> None:
         self.base_url = base_url
         self.client = client or make_client(timeout)
 
-    async def _send(self, request: Outgoing) -> tuple[httpx.Response, float]:
+    async def _send(self, request: Outgoing) -> tuple[httpx2.Response, float]:
         url = upstream_url(self.base_url, request.path, request.query)
         outgoing = self.client.build_request("POST", url, headers=wire_headers(request.headers), content=request.body)
         sent = time.perf_counter()
         try:
             response = await self.client.send(outgoing, stream=True)
-        except httpx.TimeoutException:
+        except httpx2.TimeoutException:
             raise ApiError(504, "upstream timed out") from None
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             raise ApiError(502, "upstream unreachable") from None
         return response, time.perf_counter() - sent
 
@@ -40,7 +40,7 @@ class AnthropicProvider:
                 headers,
                 stream=response.aiter_raw(),
                 close=response.aclose,
-                broken=(httpx.HTTPError,),
+                broken=(httpx2.HTTPError,),
                 latency=latency,
             )
         return Reply(response.status_code, headers, await _whole(response), latency=latency)
@@ -53,10 +53,10 @@ class AnthropicProvider:
         await self.client.aclose()
 
 
-async def _whole(response: httpx.Response) -> bytes:
+async def _whole(response: httpx2.Response) -> bytes:
     try:
         return await response.aread()
-    except httpx.HTTPError:
+    except httpx2.HTTPError:
         raise ApiError(502, "upstream connection lost") from None
     finally:
         await response.aclose()
