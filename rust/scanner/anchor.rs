@@ -58,34 +58,34 @@ fn flatten(hir: &Hir, out: &mut Vec<Hir>) {
     }
 }
 
+/// The lowercase letter of a class of two single characters that are one ASCII letter in
+/// both cases.
+fn one_letter([(a, a_end), (b, b_end)]: [(u32, u32); 2]) -> Option<u8> {
+    let (upper, lower) = (u8::try_from(a).ok()?, u8::try_from(b).ok()?);
+    (a == a_end && b == b_end && upper.is_ascii_uppercase() && upper.to_ascii_lowercase() == lower)
+        .then_some(lower)
+}
+
 /// `hir` with every class that is one ASCII letter in either case (`(?i:pass)` is `[Pp][Aa]..`)
 /// as that letter in lowercase: the literals are matched case-insensitively anyway, and as
 /// classes they multiply into more literals than the extractor keeps (it gives up on `(?i)`
 /// words of five letters or more).
 fn fold_case(hir: &Hir) -> Hir {
     match hir.kind() {
-        HirKind::Class(Class::Bytes(c)) => match c.ranges() {
-            [a, b]
-                if a.start() == a.end()
-                    && b.start() == b.end()
-                    && a.start().is_ascii_uppercase()
-                    && a.start().to_ascii_lowercase() == b.start() =>
-            {
-                Hir::literal([b.start()])
-            }
-            _ => hir.clone(),
-        },
-        HirKind::Class(Class::Unicode(c)) => match c.ranges() {
-            [a, b]
-                if a.start() == a.end()
-                    && b.start() == b.end()
-                    && a.start().is_ascii_uppercase()
-                    && a.start().to_ascii_lowercase() == b.start() =>
-            {
-                Hir::literal([b.start() as u8])
-            }
-            _ => hir.clone(),
-        },
+        HirKind::Class(class) => {
+            let pair: Option<[(u32, u32); 2]> = match class {
+                Class::Bytes(c) => match c.ranges() {
+                    [a, b] => Some([a, b].map(|r| (r.start().into(), r.end().into()))),
+                    _ => None,
+                },
+                Class::Unicode(c) => match c.ranges() {
+                    [a, b] => Some([a, b].map(|r| (r.start().into(), r.end().into()))),
+                    _ => None,
+                },
+            };
+            pair.and_then(one_letter)
+                .map_or_else(|| hir.clone(), |l| Hir::literal([l]))
+        }
         HirKind::Concat(v) => Hir::concat(v.iter().map(fold_case).collect()),
         HirKind::Alternation(v) => Hir::alternation(v.iter().map(fold_case).collect()),
         HirKind::Repetition(r) => Hir::repetition(regex_syntax::hir::Repetition {
