@@ -2,11 +2,12 @@
 
 It reads the same TOML catalogue as the Rust engine, translates each Rust regex to Python `re`
 (ASCII mode), runs every enabled entry over the text with `finditer`, applies the same validators
-(context words in the window of bytes before the value, minimum Shannon entropy, reject regex,
-`edges = "alnum"`), tries every entry again one character after each of its matches (the engine
-tries every pattern at every start, so a match it rejects does not hide a later one), resolves
-overlaps by priority, then length, then start, then catalogue rank, and replaces each value with a
-`kind-NNN` pseudonym from a dict keyed by `(kind, original)`.
+(context words in the window of bytes before the value, unless a veto word ends at or after the
+last one; minimum Shannon entropy, reject regex, `edges = "alnum"`), tries every entry again one
+character after each of its matches (the engine tries every pattern at every start, so a match it
+rejects does not hide a later one), resolves overlaps by priority, then length, then start, then
+catalogue rank, and replaces each value with a `kind-NNN` pseudonym from a dict keyed by
+`(kind, original)`.
 
 What it leaves out, on purpose: the engine's second pass that finds already-mapped originals
 anywhere as whole tokens (so, on a warm map, the engine does strictly more work than this).
@@ -276,6 +277,7 @@ class _Entry:
     has_id: bool
     alnum_edges: bool  # edges = "alnum": the value may not touch an ASCII letter or digit
     context: list[bytes]
+    veto: list[bytes]  # a veto word ending at or after the last context word overrules it
     window: int
     min_entropy: float | None
     reject: re.Pattern[str] | None
@@ -324,6 +326,7 @@ class PythonMasker:
                     has_id="id" in regex.groupindex,
                     alnum_edges=e.get("edges", "any") == "alnum",
                     context=[w.lower().encode() for w in v.get("context", [])],
+                    veto=[w.lower().encode() for w in v.get("veto", [])],
                     window=v.get("window", DEFAULT_WINDOW),
                     min_entropy=v.get("min_entropy"),
                     reject=re.compile(translate(v["reject"]), re.ASCII) if "reject" in v else None,
@@ -348,7 +351,8 @@ class PythonMasker:
         if e.context:
             # The window is counted in UTF-8 bytes, as the engine counts it.
             before = text[max(0, start - e.window) : start].encode()[-e.window :].lower()
-            if not any(word in before for word in e.context):
+            named = max((before.rfind(w) + len(w) for w in e.context if w in before), default=-1)
+            if named < 0 or any(before.rfind(w) + len(w) >= named for w in e.veto if w in before):
                 return False
         return not self.is_pseudonym(value)
 

@@ -7,7 +7,8 @@
 //! - `signature`, `id` and `tool_use_id` of content blocks, and their `type` tags;
 //! - `data` of base64 sources and `file_id` of file sources (documents and images);
 //! - `cache_control` objects;
-//! - the top-level `model` (routing needs it; logs see it masked);
+//! - the top-level `model` (routing needs it; logs see it masked, and the gateway refuses a model
+//!   name that holds a credential: `gateway/headers.py`);
 //! - the first system block when its whole text is Claude Code's attribution line
 //!   (`x-anthropic-billing-header: cc_version=…; cc_entrypoint=…;`), exactly that format, and
 //!   the catalogue finds nothing in it (the namespace's known values are not looked for there:

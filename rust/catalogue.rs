@@ -35,6 +35,11 @@ pub struct Validate {
     /// whose value it starts, or in the header cell of its column in a `|` table.
     #[serde(default)]
     pub context: Vec<String>,
+    /// Words that overrule `context`: one of them written nearer the value than the last
+    /// context word (or holding it, as `accessKeyId` holds `keyid`) says the value is
+    /// something else (`order`, `request id`), and the context does not count there.
+    #[serde(default)]
+    pub veto: Vec<String>,
     /// How many bytes before the value `context` looks at.
     pub window: Option<usize>,
     /// Minimum Shannon entropy of the value, in bits per byte.
@@ -362,6 +367,12 @@ fn check_entry(e: &Entry) -> Result<()> {
     }
     if e.validate.context.iter().any(String::is_empty) {
         return Err(err("validate.context words must be non-empty".into()));
+    }
+    if !e.validate.veto.is_empty() && e.validate.context.is_empty() {
+        return Err(err("validate.veto without validate.context".into()));
+    }
+    if e.validate.veto.iter().any(String::is_empty) {
+        return Err(err("validate.veto words must be non-empty".into()));
     }
     if let Some(h) = e.validate.min_entropy {
         if !(0.0..=8.0).contains(&h) {

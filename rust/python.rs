@@ -262,6 +262,7 @@ fn entry_dict<'py>(py: Python<'py>, e: &crate::Entry) -> PyResult<Bound<'py, PyD
     d.set_item("enabled", e.enabled)?;
     d.set_item("origin", &e.origin)?;
     d.set_item("context", &v.context)?;
+    d.set_item("veto", &v.veto)?;
     d.set_item("window", v.window())?;
     d.set_item("min_entropy", v.min_entropy)?;
     d.set_item("reject", &v.reject)?;

@@ -11,13 +11,39 @@ pub(crate) const LEAD_SLACK: usize = 256;
 /// How many lines above a table cell its header may be.
 const HEADER_LINES: usize = 64;
 
-fn contains_word(hay: &[u8], words: &[Vec<u8>]) -> bool {
-    words.iter().any(|w| {
-        w.len() <= hay.len()
-            && hay
-                .windows(w.len())
-                .any(|x| x.iter().zip(w).all(|(a, b)| a.to_ascii_lowercase() == *b))
-    })
+/// The words that name a value, and the words that overrule them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Words {
+    /// Any one of these names the value (lowercase, inner whitespace collapsed).
+    pub(crate) names: Vec<Vec<u8>>,
+    /// One of these, written nearer the value than the last name, says it is something else:
+    /// `계정 설정 > 주문번호 9711…` (an order number), `key id …, request id 0dc1…`,
+    /// `accessKeyId` (which holds `keyid`).
+    pub(crate) veto: Vec<Vec<u8>>,
+}
+
+impl Words {
+    /// True when `hay` (the text before a value, its JSON key, its column's header) names it: a
+    /// name occurs, and no veto word ends at or after where the last name ends.
+    fn name(&self, hay: &[u8]) -> bool {
+        let Some(name) = last_end(hay, &self.names) else {
+            return false;
+        };
+        last_end(hay, &self.veto).is_none_or(|veto| veto < name)
+    }
+}
+
+/// Where the last occurrence of any of `words` (ASCII case-insensitive) ends in `hay`.
+fn last_end(hay: &[u8], words: &[Vec<u8>]) -> Option<usize> {
+    words
+        .iter()
+        .filter(|w| w.len() <= hay.len())
+        .filter_map(|w| {
+            hay.windows(w.len())
+                .rposition(|x| x.iter().zip(w).all(|(a, b)| a.to_ascii_lowercase() == *b))
+                .map(|at| at + w.len())
+        })
+        .max()
 }
 
 /// The last `window` bytes before `start`, runs of spaces and tabs counted as one space,
@@ -48,14 +74,14 @@ pub(crate) fn named(
     start: usize,
     key: Option<&[u8]>,
     window: usize,
-    words: &[Vec<u8>],
+    words: &Words,
 ) -> bool {
     if let Some(k) = key {
-        if start <= window && contains_word(k, words) {
+        if start <= window && words.name(k) {
             return true;
         }
     }
-    contains_word(&lead(hay, start, window), words) || header_names(hay, start, words)
+    words.name(&lead(hay, start, window)) || header_names(hay, start, words)
 }
 
 fn line_start(hay: &[u8], at: usize) -> usize {
@@ -160,7 +186,7 @@ fn csv_header(hay: &[u8], ls: usize) -> Option<usize> {
 /// Does the header cell of `start`'s column hold a word? For a `|` table (aws `--output
 /// table`, Markdown) the header is the row above its section's rule; for CSV, the first line of
 /// the rows shaped like the value's. The column is the field with the same index.
-fn header_names(hay: &[u8], start: usize, words: &[Vec<u8>]) -> bool {
+fn header_names(hay: &[u8], start: usize, words: &Words) -> bool {
     let ls = line_start(hay, start);
     let line = &hay[ls..line_end(hay, ls)];
     let at = start - ls;
@@ -181,10 +207,7 @@ fn header_names(hay: &[u8], start: usize, words: &[Vec<u8>]) -> bool {
         };
         let index = field_index(line, at, sep);
         let head = fields(&hay[h..line_end(hay, h)], sep);
-        if head
-            .get(index)
-            .is_some_and(|cell| contains_word(cell, words))
-        {
+        if head.get(index).is_some_and(|cell| words.name(cell)) {
             return true;
         }
     }
@@ -239,11 +262,64 @@ pub(crate) fn ranges(
 mod tests {
     use super::*;
 
-    fn w(words: &[&str]) -> Vec<Vec<u8>> {
+    fn lower(words: &[&str]) -> Vec<Vec<u8>> {
         words
             .iter()
             .map(|s| s.as_bytes().to_ascii_lowercase())
             .collect()
+    }
+
+    fn w(words: &[&str]) -> Words {
+        Words {
+            names: lower(words),
+            veto: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_nearer_veto_word_overrules_the_name() {
+        let words = Words {
+            names: lower(&["account", "계정", "keyid", "key id"]),
+            veto: lower(&["order", "주문", "request", "accesskeyid"]),
+        };
+        let named_at = |text: &str, value: &str| {
+            let at = text.rfind(value).unwrap();
+            named(text.as_bytes(), at, None, 64, &words)
+        };
+        assert!(!named_at(
+            "account settings > order 971190221271",
+            "971190221271"
+        ));
+        assert!(!named_at(
+            "계정 설정 > 주문 내역에서 주문번호 971190221271",
+            "971190221271"
+        ));
+        assert!(named_at(
+            "order 17 for account 123456789012",
+            "123456789012"
+        ));
+        let kms = "key id 03a9afb4-81d8-4d3d-b4f5-83ba6e0da2bf, request id 0dc1e7f0-495f-4d2d-beac-21bfe9273f0d";
+        assert!(named_at(kms, "03a9afb4"));
+        assert!(!named_at(kms, "0dc1e7f0"));
+        // The veto word holds the name: the name ends where the veto does.
+        assert!(!named_at(
+            "WHERE accessKeyId = 'x' FROM bb40e16e-9933-4280-a2c9-2448a3b714a9",
+            "bb40e16e"
+        ));
+        assert!(!named(
+            b"bb40e16e-9933-4280-a2c9-2448a3b714a9",
+            0,
+            Some(b"accessKeyId"),
+            64,
+            &words
+        ));
+        assert!(named(
+            b"bb40e16e-9933-4280-a2c9-2448a3b714a9",
+            0,
+            Some(b"KeyId"),
+            64,
+            &words
+        ));
     }
 
     #[test]

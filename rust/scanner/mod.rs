@@ -26,7 +26,7 @@ use regex_automata::{Anchored, Input, PatternID};
 pub(crate) use anchor::Anchor;
 pub(crate) use resolve::{resolve, with_known, Candidate};
 
-use crate::catalogue::{syntax_config, Catalogue, Edges, Entry};
+use crate::catalogue::{syntax_config, Catalogue, Edges, Entry, Validate};
 use crate::error::{Error, Result};
 pub use crate::known::Known;
 use crate::pseudonym;
@@ -62,8 +62,8 @@ struct Compiled {
     reject: Option<Regex>,
     /// Separators of a list value: each piece between them is checked on its own.
     split: Option<Regex>,
-    /// Lowercase, inner whitespace collapsed.
-    context: Vec<Vec<u8>>,
+    /// Context words and their vetoes: lowercase, inner whitespace collapsed.
+    context: context::Words,
     anchor: Anchor,
     first: Option<Box<[bool; 256]>>,
     /// The value starts where the match does and may not follow a letter or digit: a start
@@ -180,6 +180,14 @@ fn collapse_ws(word: &str) -> Vec<u8> {
     out
 }
 
+/// An entry's context words and their vetoes, as the scanner compares them.
+fn words(v: &Validate) -> context::Words {
+    context::Words {
+        names: v.context.iter().map(|w| collapse_ws(w)).collect(),
+        veto: v.veto.iter().map(|w| collapse_ws(w)).collect(),
+    }
+}
+
 /// The enabled entries of a catalogue, compiled, highest priority first.
 fn compile(catalogue: &Catalogue) -> Result<Vec<Compiled>> {
     let mut order: Vec<&Entry> = catalogue.entries().iter().filter(|e| e.enabled).collect();
@@ -195,10 +203,10 @@ fn compile(catalogue: &Catalogue) -> Result<Vec<Compiled>> {
     for e in &order {
         let regex = build(e, &e.regex, "regex")?;
         let has_id = regex.group_info().to_index(PatternID::ZERO, "id").is_some();
-        let context: Vec<Vec<u8>> = e.validate.context.iter().map(|w| collapse_ws(w)).collect();
+        let context = words(&e.validate);
         compiled.push(Compiled {
             lead_edge: e.edges == Edges::Alnum && (!has_id || e.regex.starts_with("(?P<id>")),
-            anchor: anchor::anchor_of(&e.regex, !context.is_empty(), has_id),
+            anchor: anchor::anchor_of(&e.regex, !context.names.is_empty(), has_id),
             first: anchor::first_bytes(&e.regex),
             regex,
             has_id,
@@ -262,7 +270,7 @@ impl Scanner {
                 }
                 Anchor::Context => {
                     worded.push(pid);
-                    for w in &c.context {
+                    for w in &c.context.names {
                         // A word with spaces is found by its longest run without them.
                         let part = w
                             .split(|&b| b == b' ')
@@ -430,7 +438,7 @@ impl Scanner {
         if let Some(key) = key {
             for &pid in &self.worded {
                 let c = &self.compiled[pid];
-                if key_names(key, &c.context) {
+                if key_names(key, &c.context.names) {
                     starts.push(pid, (0, c.entry.validate.window().min(bytes.len())));
                 }
             }
@@ -596,7 +604,8 @@ impl Scanner {
                 return None;
             }
         }
-        if !c.context.is_empty() && !context::named(bytes, start, key, v.window(), &c.context) {
+        if !c.context.names.is_empty() && !context::named(bytes, start, key, v.window(), &c.context)
+        {
             return None;
         }
         if self.is_pseudonym(&hay[start..end]) {

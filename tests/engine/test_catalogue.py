@@ -69,6 +69,10 @@ def test_user_file_overrides_adds_and_disables(tmp_path: Path) -> None:
         ("[[pattern]]\nname='x'\nkind='x'\nregex='(a'\npriority=1\n", 'bad.toml: pattern "x": regex:'),
         ("[[pattern]]\nname='x'\nkind='Bad'\nregex='a'\npriority=1\n", 'bad.toml: pattern "x": kind'),
         ("[[pattern]]\nname='x'\nregex='a'\npriority=1\n", "missing field `kind`"),
+        (
+            "[[pattern]]\nname='x'\nkind='x'\nregex='a'\npriority=1\nvalidate={veto=['order']}\n",
+            'bad.toml: pattern "x": validate.veto without validate.context',
+        ),
         ("this is not toml", "bad.toml:"),
     ],
 )

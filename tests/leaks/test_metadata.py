@@ -2,12 +2,14 @@
 
 maskgate's own client keys never go upstream, whatever header the client also put them in; the
 client's `model` (a Bedrock inference-profile ARN carries the account) and `x-request-id` are
-masked before the JSON log, the console's activity and its store; query strings and header
-values are masked on their way upstream; the access log prints no raw query.
+masked before the JSON log, the console's activity and its store, and a `model` that holds a
+credential is refused, never forwarded (the provider routes on the name as sent); query strings
+and header values are masked on their way upstream; the access log prints no raw query.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 
@@ -134,10 +136,79 @@ def test_access_log_prints_no_unknown_path(loud: Leaks, a: Aws) -> None:
 @EXAMPLES
 @given(aws)
 def test_model_shaped_like_a_plain_name_is_masked_in_logs_and_console(gw: Leaks, a: Aws) -> None:
-    """An access key or an instance ID has a model name's shape (letters, digits, dashes): logs and
-    the console must still not show it."""
-    for model in (a.key_id, a.instance):
-        r, [req] = gw.send({**messages([text("hi")]), "model": model})
-        assert r.status_code == 200, r.text[:300]
-        assert req["json"]["model"] == model
+    """An instance ID has a model name's shape (letters, digits, dashes): it goes to the provider as
+    sent, and logs and the console must still not show it. An access key as the model is refused."""
+    r, [req] = gw.send({**messages([text("hi")]), "model": a.instance})
+    assert r.status_code == 200, r.text[:300]
+    assert req["json"]["model"] == a.instance
+    r, recorded = gw.send({**messages([text("hi")]), "model": a.key_id})
+    assert r.status_code == 400, r.text[:300]
+    assert recorded == []
     gw.assert_clean([a.key_id, a.instance], provider=False)
+
+
+def bedrock_api_key(a: Aws) -> str:
+    """A long-term Bedrock API key: ABSK + base64 of `BedrockAPIKey-<id>-at-<account>:<secret>`."""
+    raw = f"BedrockAPIKey-{a.secret[:4].lower()}-at-{a.account}:".encode() + base64.b64decode(a.secret)
+    return "ABSK" + base64.b64encode(raw).decode()
+
+
+# A credential found wherever it is: pasted as the model, it is refused with no context.
+BARE = {
+    "access key id": lambda a: a.key_id,
+    "session token": lambda a: a.token,
+    "bedrock api key": bedrock_api_key,
+    "key id and secret": lambda a: f"{a.key_id}:{a.secret}",
+}
+# A credential found by its context: pasted as the model after a prompt had it, it is a known value.
+LEARNED = {
+    "secret access key": (lambda a: a.secret, "aws_secret_access_key = {}"),
+    "password": (lambda a: a.secret[:20].replace("/", "_").replace("+", "-"), "export DB_PASSWORD={}"),
+}
+
+
+def refused_model(gw: Leaks, model: str, path: str) -> str:
+    """Sends `model` on `path`; the answer must be an Anthropic 400 and the provider get nothing."""
+    r, recorded = gw.send({**messages([text("hi")]), "model": model}, path=path)
+    assert r.status_code == 400, r.text[:300]
+    error = r.json()
+    assert error["type"] == "error" and error["error"]["type"] == "invalid_request_error"
+    assert "model" in error["error"]["message"]
+    assert model not in r.text
+    assert recorded == [], "nothing is forwarded"
+    return str(error["error"]["message"])
+
+
+@pytest.mark.parametrize("path", ["/v1/messages", "/v1/messages/count_tokens"])
+@pytest.mark.parametrize("what", sorted(BARE))
+@EXAMPLES
+@given(a=aws)
+def test_model_holding_a_credential_is_refused(gw: Leaks, a: Aws, what: str, path: str) -> None:
+    model = BARE[what](a)
+    for given_model in (model, f"us.anthropic.{model}", f"{model}-v2:0"):
+        refused_model(gw, given_model, path)
+    gw.assert_clean([a.key_id, a.token, a.secret, model])
+
+
+@pytest.mark.parametrize("path", ["/v1/messages", "/v1/messages/count_tokens"])
+@pytest.mark.parametrize("what", sorted(LEARNED))
+@EXAMPLES
+@given(a=aws)
+def test_model_that_is_a_credential_the_namespace_knows_is_refused(gw: Leaks, a: Aws, what: str, path: str) -> None:
+    """The secret was masked where its context named it; pasted bare as the model, it is known."""
+    value_of, line = LEARNED[what]
+    value = value_of(a)
+    r, [req] = gw.send(messages([text(line.format(value))]))
+    assert r.status_code == 200, r.text[:300]
+    refused_model(gw, value, path)
+    gw.assert_clean([value])
+
+
+def test_known_value_inside_a_model_name_does_not_block_it(gw: Leaks) -> None:
+    """Only a whole name that is a known credential is refused: a password that happens to be a
+    model name's word must not block every request that names the model."""
+    r, _ = gw.send(messages([text("export DB_PASSWORD=sonnet-45")]))
+    assert r.status_code == 200, r.text[:300]
+    r, [req] = gw.send({**messages([text("hi")]), "model": "claude-sonnet-45-20250929"})
+    assert r.status_code == 200, r.text[:300]
+    assert req["json"]["model"] == "claude-sonnet-45-20250929"

@@ -15,7 +15,7 @@ from maskgate.auth import Client
 from maskgate.console.state import FORWARDED_KEY
 from maskgate.engine import Engine, LimitExceeded, Limits, MaskedRequest
 from maskgate.errors import ApiError
-from maskgate.gateway.headers import check_headers
+from maskgate.gateway.headers import check_headers, check_model
 from maskgate.gateway.lifecycle import Gateway
 from maskgate.providers import Outgoing
 from maskgate.request_body import read_api_body
@@ -62,6 +62,7 @@ async def masked_request(gateway: Gateway, request: Request, client: Client) -> 
     except StoreError:
         # Fail closed: without the map nothing can be masked, so nothing is forwarded.
         raise ApiError(503, STORE_DOWN) from None
+    check_model(gateway.engine, prepared.model, client.tenant)
     query, *values = prepared.extras
     rid = ""
     for i, value, (_, encoding) in zip(slots, values, texts, strict=True):
@@ -75,7 +76,8 @@ async def masked_request(gateway: Gateway, request: Request, client: Client) -> 
 
 async def loggable_model(engine: Engine, model: str | None, tenant: str) -> str | None:
     """The model name as logs and the console may show it: masked unless it is a plain name in
-    which the catalogue finds nothing (an access key or an instance ID has a plain name's shape)."""
+    which the catalogue finds nothing (an instance ID has a plain name's shape; a credential never gets
+    here: `check_model` refused it)."""
     if model is None:
         return model
     try:
