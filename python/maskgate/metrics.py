@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -50,14 +51,24 @@ class Metrics:
             "maskgate_store_errors", "Store calls that failed, by operation", ["op"], registry=r
         )
         self.open_streams = Gauge("maskgate_open_streams", "Streamed responses in flight", registry=r)
+        self._children: dict[tuple[Counter | Histogram, tuple[str, ...]], Any] = {}
+
+    def child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """`metric.labels(*labels)`, remembered: prometheus_client checks the labels and takes a
+        lock on every call, and each request asks for the same few children (a dozen kinds)."""
+        key = (metric, labels)
+        got = self._children.get(key)
+        if got is None:
+            got = self._children[key] = metric.labels(*labels)
+        return got
 
     def count_kinds(self, counter: Counter, counts: Mapping[str, int]) -> None:
         for kind, n in counts.items():
-            counter.labels(kind).inc(n)
+            self.child(counter, kind).inc(n)
 
     def request_done(self, route: str, status: int, started: float) -> None:
-        self.requests.labels(route, str(status)).inc()
-        self.duration.labels(route).observe(time.perf_counter() - started)
+        self.child(self.requests, route, str(status)).inc()
+        self.child(self.duration, route).observe(time.perf_counter() - started)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -71,7 +82,7 @@ class InstrumentedStore:
         self.metrics = metrics
 
     def _op(self, op: str) -> None:
-        self.metrics.store_ops.labels(op).inc()
+        self.metrics.child(self.metrics.store_ops, op).inc()
 
     def _err(self, op: str) -> None:
         self.metrics.store_errors.labels(op).inc()

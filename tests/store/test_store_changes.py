@@ -164,3 +164,39 @@ async def test_reserved_numbers_are_never_issued(backend: Backend) -> None:
     assert got == [("vpc", 10)]
     got = await store.get_or_create(ns, [("sg", "sg-0ccccccc")], reserve=[("sg", 10**12)])
     assert got == [("sg", 1)], "an absurd reservation is ignored, not a counter jump"
+
+
+async def test_embedded_nothing_new_still_refreshes_the_expiry(backend: Backend) -> None:
+    """`changes` answers "nothing new" without the store's threads only while the namespace's
+    expiry is fresh: past the slack the full round trip runs and pushes the expiry, as before."""
+    if backend.name != "embedded":
+        pytest.skip("SQLite only")
+    store, ns = backend.make(ttl_seconds=3.0), backend.ns()  # slack: 0.3 s
+    await store.get_or_create(ns, [("secret", secret())])
+    _, mark = await store.changes(ns, 0)
+
+    def expires_at() -> float:
+        with sqlite3.connect(backend.db_path) as conn:
+            return float(conn.execute("SELECT expires_at FROM namespaces WHERE ns = ?", (ns,)).fetchone()[0])
+
+    before = expires_at()
+    assert await store.changes(ns, mark) == ([], mark)
+    await asyncio.sleep(0.5)
+    assert await store.changes(ns, mark) == ([], mark)
+    assert expires_at() > before, "a stale expiry was not refreshed"
+
+
+async def test_embedded_a_change_is_seen_at_once_by_a_reader_with_nothing_new(backend: Backend) -> None:
+    """The quick "nothing new" answer reads the file's head every time: a value another store
+    object (another process) adds between two asks is in the second answer."""
+    if backend.name != "embedded":
+        pytest.skip("SQLite only")
+    a, b, ns = backend.make(), backend.make(), backend.ns()
+    await a.get_or_create(ns, [("secret", secret())])
+    _, mark = await b.changes(ns, 0)
+    for _ in range(3):
+        assert await b.changes(ns, mark) == ([], mark)
+        value = secret()
+        [(kind, n)] = await a.get_or_create(ns, [("secret", value)])
+        entries, mark = await b.changes(ns, mark)
+        assert entries == [(kind, n, value)]

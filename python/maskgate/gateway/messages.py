@@ -72,7 +72,7 @@ async def messages(request: Request) -> Response:
         if provider is not gateway.upstream:
             record.fields["provider"] = provider.name
         reply = await provider.messages(forward.outgoing)
-    metrics.upstream_latency.labels(request.url.path).observe(reply.latency)
+    metrics.child(metrics.upstream_latency, request.url.path).observe(reply.latency)
     return relay(reply, unmasker, record, metrics)
 
 

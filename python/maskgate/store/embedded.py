@@ -155,6 +155,8 @@ class EmbeddedStore:
         self._init_lock = threading.Lock()
         self._verified = False
         self._key_file = str(key_file) if key_file else None
+        self._fast: sqlite3.Connection | None = None
+        self._fast_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"EmbeddedStore(path={str(self.path)!r}, ttl_seconds={self._ttl:g})"
@@ -205,6 +207,8 @@ class EmbeddedStore:
         check_namespace(namespace)
         check_mark(since)
         await self._ready()
+        if since and self._unchanged(namespace, since):
+            return [], since
         rows, mark = await self._run(lambda c: self._changes_sync(c, namespace, since))
         out: list[tuple[str, int, str]] = []
         for kind, n, blob in rows:
@@ -252,6 +256,49 @@ class EmbeddedStore:
         return await self._run(lambda c: self._sweep_sync(c, time.time(), force=True))
 
     # -- plumbing ---------------------------------------------------------------------------------------
+
+    def _unchanged(self, ns: str, since: int) -> bool:
+        """Whether the namespace is live, fresh and still at the mark `since`: then `changes` has
+        nothing to say and nothing to write, and this process asks on its own thread, without the
+        hop to the store's threads (the common case: every request asks). One read-only statement on
+        a connection that never waits for a lock; any doubt (no such connection yet, busy, an
+        error, another thread using it) is a False, and the full round trip answers instead."""
+        conn = self._fast
+        if conn is None or self._closed or not self._fast_lock.acquire(blocking=False):
+            return False
+        try:
+            rows = conn.execute(
+                "SELECT n.expires_at, j.epoch, j.seq FROM namespaces n JOIN journals j ON j.ns = n.ns WHERE n.ns = ?",
+                (ns,),
+            ).fetchall()  # stepped to the end: no read transaction is left open
+        except (sqlite3.Error, OSError):
+            return False
+        finally:
+            self._fast_lock.release()
+        if len(rows) != 1:
+            return False
+        expires_at, epoch, seq = rows[0]
+        now = time.time()
+        fresh = expires_at - now >= self._ttl - self._touch_slack  # `_touch_read` would not write
+        return bool(fresh and make_mark(int(epoch), int(seq)) == since)
+
+    def _open_fast(self) -> None:
+        """The connection `_unchanged` reads on, opened on a store thread (never on the event loop)
+        once the file and its schema exist: no busy wait (`timeout=0`), read-only."""
+        if self._fast is not None:
+            return
+        conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA query_only=1")
+        except BaseException:
+            conn.close()
+            raise
+        with self._conns_lock:
+            if self._fast is None and not self._closed:
+                self._fast = conn
+                self._conns.append(conn)
+                return
+        conn.close()
 
     async def _ready(self) -> None:
         """The key check, once per store object, before the first read or write of mappings."""
@@ -305,6 +352,8 @@ class EmbeddedStore:
 
     def _shutdown(self) -> None:
         self._executor.shutdown(wait=True)
+        with self._fast_lock:
+            self._fast = None
         with self._conns_lock:
             conns, self._conns = self._conns, []
         for conn in conns:
@@ -521,6 +570,11 @@ class EmbeddedStore:
             conn.execute("COMMIT")
         if expires_at is not None:
             self._touch_read(conn, ns, now, expires_at)
+        if self._fast is None:
+            try:
+                self._open_fast()
+            except (sqlite3.Error, OSError):
+                pass  # `_unchanged` says False without it; the next round trip tries again
         return rows, mark
 
     def _verify_sync(self, conn: sqlite3.Connection) -> None:
