@@ -46,7 +46,7 @@ pub struct Needle {
 pub struct Known {
     /// Sorted by text, no two alike: the needles starting at a place are a narrowing range.
     needles: Vec<Needle>,
-    starts: Starts,
+    prefixes: PrefixTable,
     /// Unique for the life of the process: a set never changes once built, so what it finds in
     /// a string is remembered under this number (pass 2 of a resent body).
     id: u64,
@@ -71,11 +71,11 @@ impl Known {
         if needles.is_empty() {
             return None;
         }
-        let starts = Starts::new(&needles);
+        let prefixes = PrefixTable::new(&needles);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Some(Known {
             needles,
-            starts,
+            prefixes,
             id,
         })
     }
@@ -117,20 +117,20 @@ impl Known {
     /// Every occurrence (overlapping ones too), as candidates.
     pub(crate) fn find(&self, hay: &[u8]) -> Vec<Candidate> {
         let mut out = Vec::new();
-        let g = self.starts.gram;
+        let g = self.prefixes.gram;
         if hay.len() < g {
             return out;
         }
         if g == GRAM {
             for (at, w) in hay.windows(GRAM).enumerate() {
                 let word = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
-                if self.starts.may_start(word) {
+                if self.prefixes.may_start(word) {
                     self.found_at(hay, at, &mut out);
                 }
             }
         } else {
             for at in 0..=hay.len() - g {
-                if self.starts.may_start(Starts::word(&hay[at..at + g])) {
+                if self.prefixes.may_start(PrefixTable::word(&hay[at..at + g])) {
                     self.found_at(hay, at, &mut out);
                 }
             }
@@ -183,7 +183,7 @@ impl Known {
 /// searched over the whole body, so both must be cheap: testing one bit per byte is several
 /// times faster than stepping an automaton, and building the table is one pass over the needles
 /// (an Aho-Corasick automaton of the same needles cost more to build than a request's scan).
-struct Starts {
+struct PrefixTable {
     /// How many leading bytes are hashed: [`GRAM`], or the shortest needle's length if shorter.
     gram: usize,
     /// log2 of the table's size in bits.
@@ -191,8 +191,8 @@ struct Starts {
     table: Vec<u64>,
 }
 
-impl Starts {
-    fn new(needles: &[Needle]) -> Starts {
+impl PrefixTable {
+    fn new(needles: &[Needle]) -> PrefixTable {
         let gram = needles
             .iter()
             .map(|n| n.text.len())
@@ -205,16 +205,16 @@ impl Starts {
             .next_power_of_two()
             .clamp(1 << 12, 1 << 24)
             .trailing_zeros();
-        let mut starts = Starts {
+        let mut prefixes = PrefixTable {
             gram,
             bits,
             table: vec![0; (1usize << bits) / 64],
         };
         for n in needles {
-            let h = starts.slot(Starts::word(&n.text.as_bytes()[..gram]));
-            starts.table[h / 64] |= 1 << (h % 64);
+            let h = prefixes.slot(PrefixTable::word(&n.text.as_bytes()[..gram]));
+            prefixes.table[h / 64] |= 1 << (h % 64);
         }
-        starts
+        prefixes
     }
 
     /// The first `gram` bytes of a place, as one number (zero-padded when shorter).
