@@ -136,6 +136,34 @@ impl Starts {
     }
 }
 
+/// The start of the line holding a position, for positions asked about in (nearly) increasing
+/// order, as the literal pass reports them: each byte is looked at about once, however many
+/// literals one long line holds (a minified JSON tool result is one line of megabytes).
+#[derive(Default)]
+struct LineOf {
+    /// Positions up to here have been looked at...
+    upto: usize,
+    /// ...and this is where the line holding `upto` starts.
+    start: usize,
+}
+
+impl LineOf {
+    fn start_of(&mut self, bytes: &[u8], at: usize) -> usize {
+        if at >= self.upto {
+            if let Some(i) = memchr::memrchr2(b'\n', b'\r', &bytes[self.upto..at]) {
+                self.start = self.upto + i + 1;
+            }
+            self.upto = at;
+            self.start
+        } else if at >= self.start {
+            self.start
+        } else {
+            // Behind a line break already passed (a literal holding one): that line alone.
+            memchr::memrchr2(b'\n', b'\r', &bytes[..at]).map_or(0, |i| i + 1)
+        }
+    }
+}
+
 std::thread_local! {
     /// Per-pattern start ranges, reused by every scan on this thread.
     static STARTS: std::cell::RefCell<Starts> = std::cell::RefCell::new(Starts::default());
@@ -401,6 +429,7 @@ impl Scanner {
     fn candidates_in(&self, hay: &str, key: Option<&[u8]>, starts: &mut Starts) -> Vec<Candidate> {
         let bytes = hay.as_bytes();
         if let Some(ac) = &self.literals {
+            let mut lines = LineOf::default();
             for m in ac.find_overlapping_iter(bytes) {
                 for role in &self.roles[m.pattern().as_usize()] {
                     match *role {
@@ -412,9 +441,7 @@ impl Scanner {
                             }
                         }
                         Role::Line { pid } => {
-                            let at = m.start();
-                            let line =
-                                memchr::memrchr2(b'\n', b'\r', &bytes[..at]).map_or(0, |i| i + 1);
+                            let line = lines.start_of(bytes, m.start());
                             starts.push(pid as usize, (line, line));
                         }
                         Role::Word { pid } => {

@@ -254,6 +254,23 @@ fn fast_equals_reference_on_every_catalogue_example() {
     assert_same(s, &all);
 }
 
+#[test]
+fn fast_equals_reference_where_line_literals_crowd_or_straddle_lines() {
+    // Line-start entries anchored on a literal on their first line: many literals on one long
+    // line, literals that hold the line break, and `\r`, `\r\n` and `\n` line ends.
+    let s = builtin();
+    let crowd = "password: x passwd pwd ".repeat(200);
+    for hay in [
+        format!("{crowd}\npassword: hunter2hunter2\n{crowd}"),
+        format!("  db_password: s3cr3tPassw0rd!\r\n{crowd}\r  pwd: Another-One-9\r\n"),
+        "Parameters:\n  LogsBucket:\n    Type: String\n    Default: my-logs-bucket-1\n".to_string(),
+        "Parameters:\r\n  LogsBucket:\r\n    Default: my-logs-bucket-2\r\n".to_string(),
+        format!("{crowd}Name: my-bucket-name-3\n  - Name: other-bucket-4\n"),
+    ] {
+        assert_same(s, &hay);
+    }
+}
+
 /// Pieces real text is made of: identifiers, their look-alikes, context words in three
 /// languages, separators, table borders.
 fn piece() -> impl Strategy<Value = String> {
